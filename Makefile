@@ -1,0 +1,37 @@
+# Two commands: `make lab` opens the course in JupyterLab, `make test` runs every test.
+# Both create .venv and install the project from pyproject.toml the first time, and skip that
+# step when nothing changed since (the stamp file is newer than pyproject.toml).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LAB_ARGS ?=
+# Jupyter refuses to start as root (containers, CI) unless told it is deliberate.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+PYTEST_ARGS ?=
+
+.PHONY: setup lab test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Speed against PyTorch: installs the optional `bench` extra (PyTorch CPU) first.
+bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/bench_mlp.py
+	$(BIN)/python benchmarks/bench_conv.py
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Autograder for the course (see autograder/README.md)."""

@@ -1,0 +1,1 @@
+"""nnlib: a small numpy neural-network library built unit by unit in the course."""
