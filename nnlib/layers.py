@@ -13,6 +13,11 @@ from ._checks import as_float_array, as_generator, check_grad_out, check_shape
 from .functional import relu_derivative, sigmoid, sigmoid_derivative, tanh_derivative
 from .module import ArrayDict, Module
 
+# Layers with modules of their own, importable from here too as the API promises.
+from .conv import Conv2d, MaxPool2d  # noqa: F401
+from .regularization import BatchNorm1d, Dropout  # noqa: F401
+from .rnn import RNN  # noqa: F401
+
 
 def _check_size(value, name, owner):
     if not isinstance(value, (numbers.Integral, np.integer)) or isinstance(value, bool) or value < 1:

@@ -1,0 +1,163 @@
+r"""A vanilla recurrent layer, unrolled in time, with backpropagation through time.
+
+.. math:: h_t = \tanh(x_t W_x + h_{t-1} W_h + b), \qquad t = 1, \dots, T,
+
+the same weights at every step. Sequences are batch-first: ``x`` has shape ``(N, T, D)``.
+"""
+import numbers
+
+import numpy as np
+
+from ._checks import as_float_array, as_generator, check_grad_out, check_shape
+from .module import Module
+
+
+def _positive_int(value, name, owner):
+    is_int = isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
+    if not is_int or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class RNN(Module):
+    r"""Single-layer Elman RNN with tanh, like ``torch.nn.RNN(D, H, batch_first=True)``.
+
+    .. math:: h_t = \tanh(x_t W_x + h_{t-1} W_h + b)
+
+    ``Wx`` and ``Wh`` are the transposes of PyTorch's ``weight_ih_l0`` and ``weight_hh_l0`` (rows
+    multiply from the left, as in ``Linear``), and ``b`` plays the part of ``bias_ih + bias_hh``.
+
+    Parameters
+    ----------
+    input_size : int
+        ``D``, features per time step.
+    hidden_size : int
+        ``H``, size of the hidden state.
+    rng : None, int or numpy.random.Generator, default=None
+        Source of the initial weights: ``Wx (D, H)``, ``Wh (H, H)`` and ``b (H,)`` are drawn from
+        ``U(-1/sqrt(H), 1/sqrt(H))``, PyTorch's default.
+
+    Attributes
+    ----------
+    dh0 : ndarray of shape (N, H) or None
+        Gradient with respect to the initial state ``h0``, set by ``backward``.
+    """
+
+    def __init__(self, input_size, hidden_size, rng=None):
+        super().__init__()
+        self.input_size = _positive_int(input_size, "input_size", "RNN")
+        self.hidden_size = _positive_int(hidden_size, "hidden_size", "RNN")
+        rng = as_generator(rng)
+        bound = 1.0 / np.sqrt(self.hidden_size)
+        D, H = self.input_size, self.hidden_size
+        self._add_parameter("Wx", rng.uniform(-bound, bound, size=(D, H)))
+        self._add_parameter("Wh", rng.uniform(-bound, bound, size=(H, H)))
+        self._add_parameter("b", rng.uniform(-bound, bound, size=H))
+        self._x = None
+        self._h0 = None
+        self._h = None
+        self.dh0 = None
+
+    def forward(self, x, h0=None):
+        """Run the recurrence over a batch of sequences.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, T, input_size)
+        h0 : ndarray of shape (N, hidden_size), default=None
+            Initial hidden state; zeros if ``None``.
+
+        Returns
+        -------
+        h : ndarray of shape (N, T, hidden_size)
+            Every hidden state, ``h[:, t]`` being :math:`h_t` (the last one is ``h[:, -1]``).
+        """
+        x = as_float_array(x, repr(self))
+        check_shape(x, (None, None, self.input_size), repr(self))
+        N, T, _ = x.shape
+        if T == 0:
+            raise ValueError(f"{self!r}: expected at least one time step, got input of shape "
+                             f"{x.shape}")
+        if h0 is None:
+            h0 = np.zeros((N, self.hidden_size))
+        h0 = as_float_array(h0, repr(self), "initial state h0")
+        if h0.shape != (N, self.hidden_size):
+            raise ValueError(f"{self!r}: expected h0 of shape (N, H) = {(N, self.hidden_size)} "
+                             f"for an input of shape {x.shape}, got {h0.shape}")
+        self._x, self._h0 = x, h0
+        # BEGIN SOLUTION 09_rnn
+        Wx, Wh, b = self.params["Wx"], self.params["Wh"], self.params["b"]
+        # The input part of every step at once; only h_{t-1} @ Wh has to wait for the previous step.
+        input_part = x @ Wx + b  # (N, T, H)
+        h = np.empty((N, T, self.hidden_size))
+        h_prev = h0
+        for t in range(T):
+            h_prev = np.tanh(input_part[:, t] + h_prev @ Wh)
+            h[:, t] = h_prev
+        self._h = h
+        return h
+        # END SOLUTION
+
+    def backward(self, grad_out):
+        """Backpropagation through time.
+
+        Parameters
+        ----------
+        grad_out : ndarray of shape (N, T, hidden_size)
+            dL/dh_t for every step (the loss may read every hidden state, or only the last: then the
+            other steps are 0).
+
+        Returns
+        -------
+        dx : ndarray of shape (N, T, input_size)
+            dL/dx. Also sets ``grads["Wx"]`` (D, H), ``grads["Wh"]`` (H, H), ``grads["b"]`` (H,),
+            summed over the batch and the time steps, and ``self.dh0`` (N, H), dL/dh0.
+        """
+        x, h0 = self._cached("_x", "_h0")
+        N, T, _ = x.shape
+        grad_out = check_grad_out(grad_out, (N, T, self.hidden_size), repr(self))
+        # BEGIN SOLUTION 09_rnn
+        Wx, Wh = self.params["Wx"], self.params["Wh"]
+        h = self._h
+        h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)  # h_{t-1} for every t
+        # da[:, t] = dL/da_t with a_t = x_t Wx + h_{t-1} Wh + b the pre-activation of step t.
+        da = np.empty_like(h)
+        dh_next = np.zeros((N, self.hidden_size))  # what h_t receives from step t + 1
+        for t in reversed(range(T)):
+            dh = grad_out[:, t] + dh_next  # h_t feeds the loss directly and the next step
+            da[:, t] = dh * (1.0 - h[:, t] ** 2)  # tanh'(a) = 1 - tanh(a)^2
+            dh_next = da[:, t] @ Wh.T
+        self.dh0 = dh_next
+        # The weights are shared by every step: sum the per-step gradients over batch and time.
+        self.grads["Wx"] = x.reshape(N * T, -1).T @ da.reshape(N * T, -1)
+        self.grads["Wh"] = h_prev.reshape(N * T, -1).T @ da.reshape(N * T, -1)
+        self.grads["b"] = da.sum(axis=(0, 1))
+        return da @ Wx.T
+        # END SOLUTION
+
+    def __repr__(self):
+        return f"RNN({self.input_size} -> {self.hidden_size})"
+
+
+class LastTimeStep(Module):
+    """Keep only the last time step, ``(N, T, H) -> (N, H)``: to classify a whole sequence.
+
+    Backward puts the gradient at step ``T`` and zeros at every earlier step (the RNN's backward then
+    carries it back through time).
+    """
+
+    _shape = None
+
+    def forward(self, x):
+        x = as_float_array(x, repr(self))
+        if x.ndim != 3:
+            raise ValueError(f"{self!r}: expected input of shape (N, T, H), got {x.shape}")
+        self._shape = x.shape
+        return x[:, -1, :]
+
+    def backward(self, grad_out):
+        shape = self._cached("_shape")
+        grad_out = check_grad_out(grad_out, (shape[0], shape[2]), repr(self))
+        grad_in = np.zeros(shape)
+        grad_in[:, -1, :] = grad_out
+        return grad_in
