@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_ARGS ?=
+# The environment's commands (jupyter, nbgrader, alembic) come first, as if it were activated.
+export PATH := $(abspath $(BIN)):$(PATH)
 # Jupyter refuses to start as root (containers, CI) unless told it is deliberate.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=

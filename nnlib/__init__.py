@@ -5,24 +5,37 @@ sequences ``(N, T, D)``. The most used names are importable from the package its
 
     from nnlib import Sequential, Linear, ReLU, CrossEntropyLoss, SGD, fit
 
-``nnlib.plotting`` (matplotlib) is imported on demand, so importing nnlib needs no display.
+Submodules load on first use, so a mistake in one file (a syntax error in ``conv.py``) does not
+stop the others from working, and importing nnlib needs no display (``plotting`` loads matplotlib
+only when asked for).
 """
-from . import (autodiff, data, functional, gradcheck, init, layers, logic, logistic, losses, metrics,
-               optim, perceptron, train)
-from .autodiff import Value
-from .gradcheck import check_layer, numerical_gradient, rel_error
-from .layers import (RNN, BatchNorm1d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential,
-                     Sigmoid, Tanh)
-from .losses import BCELoss, CrossEntropyLoss, MSELoss
-from .module import Module, count_parameters
-from .optim import SGD, Adagrad, Adam, RMSprop, clip_grad_norm
-from .train import History, fit
+import importlib
 
-__all__ = [
-    "autodiff", "data", "functional", "gradcheck", "init", "layers", "logic", "logistic", "losses",
-    "metrics", "optim", "perceptron", "train",
-    "Value", "check_layer", "numerical_gradient", "rel_error",
-    "RNN", "BatchNorm1d", "Conv2d", "Dropout", "Flatten", "Linear", "MaxPool2d", "ReLU", "Sequential",
-    "Sigmoid", "Tanh", "BCELoss", "CrossEntropyLoss", "MSELoss", "Module", "count_parameters",
-    "SGD", "Adagrad", "Adam", "RMSprop", "clip_grad_norm", "History", "fit",
-]
+_SUBMODULES = ("autodiff", "conv", "data", "functional", "gradcheck", "init", "layers", "logic",
+               "logistic", "losses", "metrics", "module", "optim", "perceptron", "plotting",
+               "regularization", "rnn", "testing", "train")
+_EXPORTS = {
+    "Value": "autodiff",
+    "check_layer": "gradcheck", "numerical_gradient": "gradcheck", "rel_error": "gradcheck",
+    "RNN": "rnn", "BatchNorm1d": "regularization", "Conv2d": "conv", "Dropout": "regularization",
+    "Flatten": "layers", "Linear": "layers", "MaxPool2d": "conv", "ReLU": "layers",
+    "Sequential": "layers", "Sigmoid": "layers", "Tanh": "layers",
+    "BCELoss": "losses", "CrossEntropyLoss": "losses", "MSELoss": "losses",
+    "Module": "module", "count_parameters": "module",
+    "SGD": "optim", "Adagrad": "optim", "Adam": "optim", "RMSprop": "optim",
+    "clip_grad_norm": "optim",
+    "History": "train", "fit": "train",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'nnlib' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBMODULES) | set(_EXPORTS))

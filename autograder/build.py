@@ -1,0 +1,42 @@
+"""``autograder build``: regenerate ``exercises/<unit>/`` from ``solutions/<unit>/`` and ``nnlib/``."""
+import shutil
+from pathlib import Path
+
+from .course import UNIT_IDS
+from .editions import write_edition
+from .nbgrader_api import checked, make_api, quiet_nbgrader
+from .reference import REPO
+
+
+def units_with_assignments(root=REPO):
+    """Units that have a source notebook in ``solutions/``, in course order."""
+    return [unit for unit in UNIT_IDS if (Path(root) / "solutions" / unit / f"{unit}.ipynb").is_file()]
+
+
+def build_unit(unit, release_dir, work_dir=None, root=REPO):
+    """Release ``unit`` into ``release_dir/unit``: nbgrader's student notebook + the nnlib edition.
+
+    ``work_dir`` receives nbgrader's gradebook (default: the course root). Returns the folder.
+    """
+    root, release_dir = Path(root), Path(release_dir)
+    source = root / "solutions" / unit
+    stray = [path.name for path in source.iterdir() if path.name == "nnlib"]
+    if stray:
+        raise ValueError(f"solutions/{unit}/nnlib must not exist: nbgrader would copy it, and with it "
+                         "the reference solutions, into the student version")
+    target = release_dir / unit
+    if target.exists():
+        shutil.rmtree(target)
+    api = make_api(root=root, work_dir=work_dir, release_dir=release_dir)
+    with quiet_nbgrader():
+        checked(api.generate_assignment(unit, force=True, create=True), f"release {unit}")
+    write_edition(unit, target)
+    return target
+
+
+def build(units=None, root=REPO, release_dir=None, work_dir=None):
+    """Build every unit in ``units`` (default: all that have a solutions notebook)."""
+    root = Path(root)
+    release_dir = Path(release_dir) if release_dir else root / "exercises"
+    units = list(units) if units else units_with_assignments(root)
+    return [build_unit(unit, release_dir, work_dir=work_dir, root=root) for unit in units]

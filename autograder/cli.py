@@ -1,0 +1,110 @@
+"""The ``autograder`` command: a thin shell over the library (``build``, ``grade``, ``feedback``,
+``check``); each subcommand parses its arguments and calls one library function."""
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+
+from .course import UNIT_IDS
+from .reference import REPO
+
+EXAMPLES = {
+    "build": """
+        autograder build                              # every unit with a solutions notebook
+        autograder build 04_single_layer_gradients    # one unit
+    """,
+    "grade": """
+        autograder grade 04_single_layer_gradients                     # submitted/<student>/<unit>/
+        autograder grade 04_single_layer_gradients --submissions lms/  # lms/<student>/...
+    """,
+    "feedback": """
+        autograder feedback 04_single_layer_gradients   # feedback/<student>/<unit>/summary.html
+    """,
+    "check": """
+        autograder check                                # all units
+        autograder check 04_single_layer_gradients
+    """,
+}
+
+
+def _unit(value):
+    if value not in UNIT_IDS:
+        raise argparse.ArgumentTypeError(f"unknown unit {value!r}; the units are: {', '.join(UNIT_IDS)}")
+    return value
+
+
+def _folder(value):
+    path = Path(value)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is not a folder")
+    return path
+
+
+def parser():
+    main = argparse.ArgumentParser(prog="autograder", description="Release, grade and check the "
+                                   "course's assignments (nbgrader underneath).")
+    commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, help_text):
+        return commands.add_parser(name, help=help_text, description=help_text,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter,
+                                   epilog="examples:" + textwrap.dedent(EXAMPLES[name]))
+
+    build = command("build", "Regenerate exercises/<unit>/: the student notebook and nnlib edition.")
+    build.add_argument("units", nargs="*", type=_unit, metavar="UNIT")
+
+    grade = command("grade", "Autograde every submission of a unit; write feedback and "
+                             "grades/<unit>.csv.")
+    grade.add_argument("unit", type=_unit, metavar="UNIT")
+    grade.add_argument("--submissions", type=_folder, metavar="DIR",
+                       help="a folder of student folders (an LMS export), copied into submitted/")
+    grade.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
+                       help="seconds a notebook cell may run (default: the course setting)")
+    grade.add_argument("--no-feedback", action="store_true", help="skip writing feedback pages")
+
+    feedback = command("feedback", "Write HTML feedback for every graded student of a unit.")
+    feedback.add_argument("unit", type=_unit, metavar="UNIT")
+
+    check = command("check", "Check that each reference scores full marks and each untouched "
+                             "release scores zero.")
+    check.add_argument("units", nargs="*", type=_unit, metavar="UNIT")
+    return main
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if args.command == "build":
+        from .build import build
+        for folder in build(args.units):
+            print(f"built {folder.relative_to(REPO)}")
+        return 0
+    if args.command == "grade":
+        from .grading import grade
+        report = grade(args.unit, submissions=args.submissions, cell_timeout=args.timeout,
+                       feedback=not args.no_feedback)
+        print(report.summary())
+        return 1 if report.failures else 0
+    if args.command == "feedback":
+        from .feedback import write_feedback
+        try:
+            pages = write_feedback(args.unit)
+        except FileNotFoundError as error:
+            print(f"autograder feedback: {error}", file=sys.stderr)
+            return 2
+        print(f"wrote feedback for {len(pages)} students in feedback/*/{args.unit}/")
+        return 0
+    if args.command == "check":
+        from .check import check
+        results = check(args.units)
+        for result in results:
+            print(f"{'ok  ' if result.ok else 'FAIL'} {result.unit}")
+            for error in result.errors:
+                print(f"       {error}")
+        if not results:
+            print("no unit has an assignment yet")
+        return 0 if all(result.ok for result in results) else 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,6 @@
+"""nbgrader stages of this course, one small class per file (each configurable like nbgrader's own)."""
+from .hidehiddentests import HideHiddenTests
+from .limitoutputsize import LimitOutputSize
+from .trimtracebacks import TrimTracebacks
+
+__all__ = ["HideHiddenTests", "LimitOutputSize", "TrimTracebacks"]

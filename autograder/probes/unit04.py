@@ -1,0 +1,116 @@
+"""Probes of unit 04: activation derivatives, MSE and BCE, numerical gradients, logistic regression."""
+import types
+
+import numpy as np
+
+from ..reference import reference_nnlib
+from . import probe
+
+
+def _pre_activations(rng):
+    """Normal values plus the awkward ones: exact 0 and very large magnitudes."""
+    z = np.concatenate([rng.normal(0.0, 3.0, 40), [0.0, -1000.0, -30.0, 30.0, 1000.0]])
+    return rng.permutation(z).reshape(5, 9)
+
+
+@probe("nnlib.functional.sigmoid_derivative", label="sigmoid_derivative(z)")
+def _(nn, rng):
+    return nn.functional.sigmoid_derivative(_pre_activations(rng))
+
+
+@probe("nnlib.functional.tanh_derivative", label="tanh_derivative(z)")
+def _(nn, rng):
+    return nn.functional.tanh_derivative(_pre_activations(rng))
+
+
+@probe("nnlib.functional.relu_derivative", label="relu_derivative(z)")
+def _(nn, rng):
+    return nn.functional.relu_derivative(_pre_activations(rng))
+
+
+def _regression_batch(rng):
+    shape = (int(rng.integers(2, 9)), int(rng.integers(1, 5)))
+    return rng.normal(size=shape), rng.normal(size=shape)
+
+
+@probe("nnlib.losses.MSELoss.forward", label="MSELoss()(pred, target)")
+def _(nn, rng):
+    return nn.losses.MSELoss().forward(*_regression_batch(rng))
+
+
+@probe("nnlib.losses.MSELoss.backward", label="MSELoss.backward()")
+def _(nn, rng):
+    loss = nn.losses.MSELoss()
+    loss.forward(*_regression_batch(rng))
+    return loss.backward()
+
+
+def _binary_batch(rng):
+    n = int(rng.integers(3, 12))
+    return rng.uniform(0.02, 0.98, (n, 1)), rng.integers(0, 2, (n, 1)).astype(np.float64)
+
+
+@probe("nnlib.losses.BCELoss.forward", label="BCELoss()(probs, targets)")
+def _(nn, rng):
+    return nn.losses.BCELoss().forward(*_binary_batch(rng))
+
+
+@probe("nnlib.losses.BCELoss.backward", label="BCELoss.backward()")
+def _(nn, rng):
+    loss = nn.losses.BCELoss()
+    loss.forward(*_binary_batch(rng))
+    return loss.backward()
+
+
+def _curvy(v):
+    # Curved enough that a one-sided difference is visibly off, even at h = 1e-5.
+    return float(np.sum(np.sin(3 * v) * v ** 2 + np.exp(0.5 * v)))
+
+
+@probe("nnlib.gradcheck.numerical_gradient", label="numerical_gradient(f, x)")
+def _(nn, rng):
+    x = rng.normal(size=(3, 4))
+    before = x.copy()
+    default_step = nn.gradcheck.numerical_gradient(_curvy, x)
+    restored = bool(np.array_equal(x, before))
+    wide_step = nn.gradcheck.numerical_gradient(_curvy, x, h=1e-3)
+    return {"gradient with h=1e-5": default_step, "gradient with h=1e-3": wide_step,
+            "x restored afterwards": restored}
+
+
+@probe("nnlib.gradcheck.rel_error", label="rel_error(a, b)")
+def _(nn, rng):
+    a = rng.normal(size=(4, 5))
+    cases = [(a, a + rng.normal(scale=1e-3, size=a.shape)), (a, a), (a, 2 * a),
+             (np.zeros(3), np.array([0.0, 1e-9, 1.0]))]
+    return [nn.gradcheck.rel_error(x, y) for x, y in cases]
+
+
+def _logistic_problem(nn, rng):
+    n, d = int(rng.integers(5, 15)), int(rng.integers(2, 5))
+    while d == n:
+        d += 1
+    model = nn.logistic.LogisticRegression(d)
+    model.w[...] = rng.normal(size=d)
+    model.b = float(rng.normal())
+    X = rng.normal(scale=2.0, size=(n, d))
+    t = rng.integers(0, 2, n).astype(np.float64)
+    return model, X, t
+
+
+@probe("nnlib.logistic.LogisticRegression.loss_and_gradients",
+       label="LogisticRegression.loss_and_gradients")
+def _(nn, rng):
+    model, X, t = _logistic_problem(nn, rng)
+    loss, dw, db = model.loss_and_gradients(X, t)
+    return {"loss": loss, "dw": dw, "db": db}
+
+
+@probe("nnlib.logistic.LogisticRegression.fit", label="LogisticRegression.fit")
+def _(nn, rng):
+    model, X, t = _logistic_problem(nn, rng)
+    # Graded apart from the gradients: the fit loop runs on the reference loss_and_gradients.
+    reference = reference_nnlib().logistic.LogisticRegression.loss_and_gradients
+    model.loss_and_gradients = types.MethodType(reference, model)
+    losses = model.fit(X, t, lr=0.3, epochs=12)
+    return {"losses per epoch": list(losses), "w after fit": model.w, "b after fit": float(model.b)}

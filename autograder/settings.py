@@ -1,0 +1,75 @@
+"""nbgrader's configuration for this course, in one place.
+
+``nbgrader_config.py`` at the repository root calls ``configure`` (so the ``nbgrader`` command and the
+formgrader in JupyterLab see the same settings), and the ``autograder`` library builds its own
+``Config`` with ``course_config``, optionally pointing the working folders somewhere else (tests
+grade a simulated class in a temporary folder).
+"""
+from pathlib import Path
+
+from traitlets.config import Config
+
+from .course import UNIT_IDS
+from .editions import edition_files
+from .reference import REPO
+
+COURSE_ID = "nn-from-scratch"
+CELL_TIMEOUT = 60          # seconds a cell may run before it is interrupted and scores 0
+MAX_OUTPUT_LINES = 200     # lines of output kept per cell
+MAX_OUTPUT_CHARS = 20_000  # characters of output kept per cell (a 50 MB print is cut to this)
+# stderr output fails a cell in nbgrader; numpy's warnings (overflow in a student's exp, ...) must
+# not fail a correct answer. Matches the "file:line: RuntimeWarning: ..." lines Python prints.
+WARNING_PATTERN = r"^([^\n]*:\d+: )?\w*Warning: "
+
+
+def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT):
+    """Fill the nbgrader config ``c`` (a traitlets ``Config``) for the course at ``root``.
+
+    ``work_dir`` holds the submitted, autograded and feedback folders and the gradebook; it is
+    ``root`` unless given.
+    """
+    root = Path(root).resolve()
+    work_dir = Path(work_dir).resolve() if work_dir else root
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.root = str(work_dir)
+    # Absolute paths: nbgrader joins them onto the root, which keeps them as they are.
+    c.CourseDirectory.source_directory = str(root / "solutions")
+    c.CourseDirectory.release_directory = str(root / "exercises")
+    c.CourseDirectory.db_url = f"sqlite:///{work_dir / 'gradebook.db'}"
+    c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+
+    # The student's nnlib must never be replaced by a source version (exact paths: nbgrader
+    # ignores globs here). solutions/ holds no nnlib, so this is a second line of defence.
+    c.Autograde.exclude_overwriting = {unit: edition_files() for unit in UNIT_IDS}
+    c.Autograde.autograde_preprocessors = [
+        "nbgrader.preprocessors.Execute",
+        "nbgrader.preprocessors.IgnorePattern",
+        "nbconvert.preprocessors.ClearMetadataPreprocessor",
+        "autograder.preprocessors.LimitOutputSize",
+        "nbgrader.preprocessors.LimitOutput",
+        "nbgrader.preprocessors.SaveAutoGrades",
+        "nbgrader.preprocessors.AssignLatePenalties",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
+    c.Execute.timeout = cell_timeout
+    c.Execute.interrupt_on_timeout = True
+    # A deleted test cell is put back and run, so deleting a test never skips it.
+    c.OverwriteCells.add_missing_cells = True
+    c.IgnorePattern.enabled = True
+    c.IgnorePattern.pattern = WARNING_PATTERN
+    c.LimitOutput.max_lines = MAX_OUTPUT_LINES
+    c.LimitOutput.max_traceback = 30
+    c.LimitOutputSize.max_chars = MAX_OUTPUT_CHARS
+
+    c.GenerateFeedback.preprocessors = [
+        "nbgrader.preprocessors.GetGrades",
+        "autograder.preprocessors.HideHiddenTests",
+        "autograder.preprocessors.TrimTracebacks",
+        "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    ]
+    return c
+
+
+def course_config(root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT):
+    """A fresh ``Config`` for the course (see ``configure``)."""
+    return configure(Config(), root=root, work_dir=work_dir, cell_timeout=cell_timeout)
