@@ -27,6 +27,7 @@ lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
 
 test: setup
+	$(BIN)/autograder check
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Speed against PyTorch: installs the optional `bench` extra (PyTorch CPU) first.

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from .course import get_unit
 from .nbgrader_api import checked, make_api, quiet_nbgrader
 from .reference import REPO
+from .settings import CELL_TIMEOUT
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_.@-]+$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -117,7 +118,10 @@ def collect(unit, submissions_dir, work_dir):
     return problems
 
 
-def _messages(autograded_notebook):
+TIMED_OUT = ("CellTimeoutError", "KeyboardInterrupt")
+
+
+def _messages(autograded_notebook, cell_timeout):
     """``{grade_id: message}`` from the error or stderr output of each grade cell."""
     try:
         notebook = json.loads(Path(autograded_notebook).read_text())
@@ -129,6 +133,11 @@ def _messages(autograded_notebook):
         if not grade_id or cell["cell_type"] != "code":
             continue
         for output in cell.get("outputs", []):
+            if output["output_type"] == "error" and output["ename"] in TIMED_OUT:
+                messages[grade_id] = (f"did not finish within {cell_timeout} s and was stopped: look "
+                                      "for an infinite loop (a while loop whose condition never "
+                                      "changes) or a far too slow computation")
+                break
             if output["output_type"] == "error":
                 messages[grade_id] = ANSI.sub("", f"{output['ename']}: {output['evalue']}").strip()
                 break
@@ -208,7 +217,8 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
             (outcome.get("log") or "") + (outcome.get("error") or ""))
         if failed_reason:
             result.problems.append(failed_reason)
-        messages = _messages(work_dir / "autograded" / student / unit / f"{unit}.ipynb")
+        messages = _messages(work_dir / "autograded" / student / unit / f"{unit}.ipynb",
+                             cell_timeout or CELL_TIMEOUT)
         with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
             result.tests = _scores(gradebook, unit, student, cells, messages, failed_reason)
         results.append(result)

@@ -1,0 +1,102 @@
+"""Student materials: exercises/ is generated, current, and gives nothing away."""
+import filecmp
+import json
+from pathlib import Path
+
+import pytest
+
+from autograder.build import build, units_with_assignments
+from autograder.course import UNIT_IDS
+from autograder.editions import units_to_stub
+from autograder.reference import REFERENCE_DIR
+from autograder.regions import find_regions
+
+REPO = Path(__file__).resolve().parents[1]
+EXERCISES = REPO / "exercises"
+UNITS = units_with_assignments(REPO)
+
+
+def region_bodies(units):
+    """The code lines of every reference region of ``units`` (what must never reach students)."""
+    bodies = []
+    for path in REFERENCE_DIR.glob("*.py"):
+        source = path.read_text()
+        lines = source.splitlines()
+        for region in find_regions(source, str(path)):
+            if region.unit in units:
+                body = [line.strip() for line in lines[region.begin:region.end - 1]]
+                bodies.append((f"{path.name}:{region.qualname}", [line for line in body
+                                                                  if line and not line.startswith("#")]))
+    return bodies
+
+
+def student_files(unit):
+    return [path for path in (EXERCISES / unit).rglob("*") if path.is_file()
+            and "__pycache__" not in path.parts]
+
+
+def test_every_unit_with_a_solution_notebook_is_released():
+    assert UNITS, "no unit has a solutions notebook yet"
+    for unit in UNITS:
+        assert (EXERCISES / unit / f"{unit}.ipynb").is_file()
+        assert (EXERCISES / unit / "nnlib" / "__init__.py").is_file()
+
+
+def test_no_reference_nnlib_in_solutions():
+    assert not list((REPO / "solutions").rglob("nnlib"))
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_exercises_hold_no_hidden_tests_and_no_solution_code(unit):
+    hidden = [path for path in student_files(unit)
+              if "HIDDEN TESTS" in path.read_text(errors="replace") or "autograder" in
+              path.read_text(errors="replace")]
+    assert hidden == []
+    edition = {path.name: path.read_text() for path in (EXERCISES / unit / "nnlib").glob("*.py")}
+    leaked = []
+    for where, body in region_bodies(units_to_stub(unit)):
+        text = edition[where.split(":")[0]]
+        # A region's body counts as leaked when all of its lines appear in the student's file.
+        if body and all(line in text for line in body):
+            leaked.append(where)
+    assert leaked == []
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_earlier_units_solutions_are_released_in_the_edition(unit):
+    released = set(UNIT_IDS[:UNIT_IDS.index(unit)])
+    edition = "\n".join(path.read_text() for path in (EXERCISES / unit / "nnlib").glob("*.py"))
+    for where, body in region_bodies(released):
+        assert all(line in edition for line in body), f"{where} should be released in {unit}"
+    assert "implement this in exercise " + unit in edition
+
+
+def test_exercises_are_up_to_date(tmp_path):
+    build(UNITS, release_dir=tmp_path / "release", work_dir=tmp_path / "work")
+    for unit in UNITS:
+        fresh, committed = tmp_path / "release" / unit, EXERCISES / unit
+        comparison = filecmp.dircmp(fresh, committed, ignore=["__pycache__", ".ipynb_checkpoints"])
+        differing = []
+
+        def walk(node, prefix=""):
+            differing.extend(prefix + name for name in node.left_only + node.right_only)
+            _, mismatch, errors = filecmp.cmpfiles(node.left, node.right, node.common_files,
+                                                   shallow=False)
+            differing.extend(prefix + name for name in mismatch + errors)
+            for name, child in node.subdirs.items():
+                walk(child, prefix + name + "/")
+
+        walk(comparison)
+        assert differing == [], f"exercises/{unit} is stale: run `autograder build {unit}`"
+
+
+COURSE_NOTEBOOKS = sorted(path for folder in ("lectures", "solutions", "exercises")
+                          for path in (REPO / folder).rglob("*.ipynb")
+                          if ".ipynb_checkpoints" not in path.parts)
+
+
+@pytest.mark.parametrize("notebook", COURSE_NOTEBOOKS, ids=lambda path: path.name)
+def test_committed_notebooks_have_no_outputs(notebook):
+    cells = json.loads(notebook.read_text())["cells"]
+    assert all(not cell.get("outputs") and not cell.get("execution_count")
+               for cell in cells if cell["cell_type"] == "code")
