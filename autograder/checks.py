@@ -50,6 +50,8 @@ def student_nnlib(folder=None):
 
 
 def _describe(value):
+    if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+        return f"a {type(value).__name__} (a subclass of numpy's ndarray)"
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     return f"a {type(value).__name__}"
