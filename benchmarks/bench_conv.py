@@ -14,17 +14,18 @@ forward + backward within a round; the rounds of all versions are interleaved so
 machine's load affects them alike.
 """
 import argparse
-import os
-import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # nnlib is not installed
 
+from benchmarks.common import (  # noqa: E402
+    blas_threads, interleaved_median_seconds, machine_summary, try_import_torch,
+)
 from nnlib.conv import Conv2d, MaxPool2d, conv2d_backward_naive, conv2d_forward_naive  # noqa: E402
+from nnlib.layers import ReLU  # noqa: E402
 
 BATCH = 64
 
@@ -36,76 +37,22 @@ def load_batch():
     return images.reshape(BATCH, 1, 8, 8).astype(np.float64)
 
 
-def time_per_call(steps, repeats, warmup=5):
-    """Median over rounds of the mean seconds per call of each step.
-
-    ``steps`` maps a name to ``(step, calls_per_round, before_round)``; ``before_round`` (or None)
-    runs untimed before each of that step's rounds. The rounds of the different steps are
-    interleaved, so that a change in the machine's load (other processes, frequency scaling)
-    affects all of them alike and their ratios stay meaningful.
-    """
-    rounds = {name: [] for name in steps}
-    for repeat in range(repeats + 1):
-        for name, (step, calls, before_round) in steps.items():
-            if before_round is not None:
-                before_round()
-            if repeat == 0:  # warm-up round, not recorded
-                for _ in range(warmup):
-                    step()
-                continue
-            start = time.perf_counter()
-            for _ in range(calls):
-                step()
-            rounds[name].append((time.perf_counter() - start) / calls)
-    return {name: float(np.median(times)) for name, times in rounds.items()}
-
-
-def blas_description():
-    """BLAS name and version from numpy's build configuration, and its threads if visible."""
-    name = "unknown"
-    try:
-        config = np.show_config(mode="dicts")
-        blas = config["Build Dependencies"]["blas"]
-        name = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
-    except Exception:  # older numpy, or a build that does not report it
-        pass
-    threads = None
-    try:
-        from threadpoolctl import threadpool_info
-
-        blas_pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
-        if blas_pools:
-            threads = blas_pools[0]["num_threads"]
-    except ImportError:
-        pass
-    return name, threads
-
-
 # --- the block in nnlib ---------------------------------------------------------------------------
-
-def relu_forward(x):
-    return np.maximum(x, 0.0)
-
-
-def relu_backward(x, grad_out):
-    return grad_out * (x > 0)
-
 
 def make_nnlib_steps(x, conv, pool, grad_out):
     """Two closures doing forward + backward: one with the naive conv, one with ``Conv2d``."""
     W, b = conv.params["W"], conv.params["b"]
+    relu = ReLU()
 
     def naive():
         z = conv2d_forward_naive(x, W, b)
-        y = pool.forward(relu_forward(z))
-        dz = relu_backward(z, pool.backward(grad_out))
+        y = pool.forward(relu.forward(z))
+        dz = relu.backward(pool.backward(grad_out))
         return y, conv2d_backward_naive(dz, x, W)
 
     def im2col():
-        z = conv.forward(x)
-        y = pool.forward(relu_forward(z))
-        dz = relu_backward(z, pool.backward(grad_out))
-        dx = conv.backward(dz)
+        y = pool.forward(relu.forward(conv.forward(x)))
+        dx = conv.backward(relu.backward(pool.backward(grad_out)))
         return y, (dx, conv.grads["W"], conv.grads["b"])
 
     return naive, im2col
@@ -147,18 +94,12 @@ def main(argv=None):
     assert np.allclose(y_naive, y_fast, atol=1e-12)
     assert all(np.allclose(a, b, atol=1e-10) for a, b in zip(grads_naive, grads_fast))
 
-    blas_name, blas_threads = blas_description()
-    print("machine:", platform.platform(), "|", platform.machine(), "|", f"{os.cpu_count()} CPUs")
-    print(f"python {platform.python_version()}, numpy {np.__version__}, BLAS: {blas_name}"
-          + (f" ({blas_threads} threads)" if blas_threads else ""))
+    numpy_threads = blas_threads()
+    print("machine:", machine_summary())
     print(f"block: Conv2d(1 -> 8, 3x3) -> ReLU -> MaxPool2d(2), forward + backward, "
           f"batch of {BATCH} 8x8 digits; median of {args.repeats} rounds\n")
 
-    try:
-        import torch
-    except ImportError:
-        torch = None
-        print("(PyTorch not installed: `pip install -e '.[bench]'` for the comparison)\n")
+    torch = try_import_torch()
 
     steps = {"naive": (naive, 3, None), "im2col": (im2col, 50, None)}
     if torch is not None:
@@ -168,12 +109,14 @@ def main(argv=None):
         default_threads = torch.get_num_threads()
         # Default threads, numpy's BLAS thread count (like for like; numpy's elementwise work is
         # single-threaded anyway) and one thread.
-        thread_counts = [default_threads] + sorted({blas_threads or default_threads, 1}
+        thread_counts = [default_threads] + sorted({numpy_threads or default_threads, 1}
                                                    - {default_threads})
         for threads in thread_counts:
             steps[f"torch-{threads}"] = (torch_step, 50,
                                          lambda threads=threads: torch.set_num_threads(threads))
-    times = time_per_call(steps, args.repeats)
+    # No settle pause (unlike bench_mlp): rounds here are short, and after a pause every one of them
+    # started measurably slower, which distorted the figures more than the threads' overlap does.
+    times = interleaved_median_seconds(steps, args.repeats, warmup=5)
     rows = [("nnlib naive loops", "float64", "-", times["naive"]),
             ("nnlib im2col", "float64", "-", times["im2col"])]
 
@@ -185,8 +128,8 @@ def main(argv=None):
             label = f"torch {torch.__version__}" + (" (default threads)"
                                                      if threads == default_threads else "")
             rows.append((label, "float32", str(threads), times[f"torch-{threads}"]))
-        if (blas_threads or default_threads) == default_threads:
-            print(f"note: numpy's BLAS uses {blas_threads or '?'} threads, the same as torch's "
+        if (numpy_threads or default_threads) == default_threads:
+            print(f"note: numpy's BLAS uses {numpy_threads or '?'} threads, the same as torch's "
                   f"default ({default_threads}),\nso the default row is also the like-for-like "
                   "one.\n")
 

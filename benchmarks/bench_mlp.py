@@ -2,7 +2,11 @@
 
 Prints the nnlib epoch time, PyTorch's (float32, same batches, same process), their ratio, and the
 time of the epoch's matrix products alone: the floor no implementation of the same arithmetic can go
-under. Run: `make bench` (installs PyTorch), or `.venv/bin/python benchmarks/bench_mlp.py`.
+under. Each figure is the median over 10 rounds of the mean time of an epoch within a round (4
+epochs); the rounds of the versions are interleaved so that the machine's load affects them alike,
+with a pause before each round so that numpy's and PyTorch's idle threads do not compete (see
+``interleaved_median_seconds``). Run: `make bench` (installs PyTorch), or
+`.venv/bin/python benchmarks/bench_mlp.py`.
 """
 import sys
 from pathlib import Path
@@ -10,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import machine_summary, median_seconds, try_import_torch  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    interleaved_median_seconds, machine_summary, try_import_torch,
+)
 from nnlib.data import load_digits  # noqa: E402
 from nnlib.layers import Linear, ReLU, Sequential  # noqa: E402
 from nnlib.losses import CrossEntropyLoss  # noqa: E402
@@ -19,6 +25,7 @@ from nnlib.optim import SGD  # noqa: E402
 SIZES = (64, 128, 64, 10)
 BATCH = 64
 LR = 0.05
+EPOCHS_PER_ROUND = 4
 
 
 def batches(seed=0):
@@ -84,13 +91,17 @@ def main():
     print(f"MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, {len(data)} batches per epoch "
           f"({sum(len(y) for _, y in data)} digits), SGD")
     print("machine:", machine_summary())
-    ours = median_seconds(nnlib_epoch(data))
-    floor = median_seconds(matmul_floor(data))
-    print(f"  nnlib (float64)          {ours * 1e3:8.2f} ms per epoch")
-    print(f"  matrix products alone    {floor * 1e3:8.2f} ms   nnlib / floor = {ours / floor:.2f}")
+    steps = {"nnlib": (nnlib_epoch(data), EPOCHS_PER_ROUND, None),
+             "floor": (matmul_floor(data), EPOCHS_PER_ROUND, None)}
     torch = try_import_torch()
     if torch is not None:
-        theirs = median_seconds(torch_epoch(torch, data))
+        steps["torch"] = (torch_epoch(torch, data), EPOCHS_PER_ROUND, None)
+    times = interleaved_median_seconds(steps, repeats=10, warmup=3, settle=0.2)
+    ours, floor = times["nnlib"], times["floor"]
+    print(f"  nnlib (float64)          {ours * 1e3:8.2f} ms per epoch")
+    print(f"  matrix products alone    {floor * 1e3:8.2f} ms   nnlib / floor = {ours / floor:.2f}")
+    if torch is not None:
+        theirs = times["torch"]
         print(f"  PyTorch {torch.__version__} (float32, {torch.get_num_threads()} threads) "
               f"{theirs * 1e3:8.2f} ms per epoch")
         print(f"  nnlib / PyTorch = {ours / theirs:.2f}   (target <= 0.75)")

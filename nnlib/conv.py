@@ -15,12 +15,10 @@ Both compute a cross-correlation (the kernel is not flipped) with zero padding, 
 
 and likewise for the width.
 """
-import numbers
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._checks import as_float_array, as_generator, check_grad_out
+from ._checks import as_float_array, as_generator, check_grad_out, check_int, check_shape, is_int
 from .module import Module
 
 
@@ -28,31 +26,14 @@ from .module import Module
 # Validation helpers (infrastructure: students never write these)
 # --------------------------------------------------------------------------------------------------
 
-def _is_int(value):
-    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
-
-
-def _positive_int(value, name, owner):
-    if not _is_int(value) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _pair(value, name, owner, minimum):
     """``3 -> (3, 3)``, ``(3, 2) -> (3, 2)``; ``ValueError`` unless both are integers >= minimum."""
-    pair = (value, value) if _is_int(value) else value
+    pair = (value, value) if is_int(value) else value
     if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(_is_int(v) and v >= minimum for v in pair)):
+            or not all(is_int(v) and v >= minimum for v in pair)):
         kind = "positive integer" if minimum == 1 else "non-negative integer"
         raise ValueError(f"{owner}: {name} must be a {kind} or a pair of them, got {value!r}")
     return int(pair[0]), int(pair[1])
-
-
-def _check_images(x, owner, channels=None, name="input"):
-    """Raise ``ValueError`` unless ``x`` is ``(N, C, H, W)`` (with ``C == channels`` if given)."""
-    expected = "(N, C, H, W)" if channels is None else f"(N, {channels}, H, W)"
-    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
-        raise ValueError(f"{owner}: expected {name} of shape {expected}, got {x.shape}")
 
 
 def _check_window_fits(x_shape, kernel, padding, owner):
@@ -78,7 +59,7 @@ def _check_conv_args(x, W, stride, padding, owner, b=None):
     padding = _pair(padding, "padding", owner, 0)
     if W.ndim != 4:
         raise ValueError(f"{owner}: expected weight of shape (F, C, kh, kw), got {W.shape}")
-    _check_images(x, owner, W.shape[1])
+    check_shape(x, (None, W.shape[1], "H", "W"), owner)
     if b is not None:
         b = as_float_array(b, owner, "bias")
         if b.shape != (W.shape[0],):
@@ -212,7 +193,7 @@ def im2col(x, kernel_h, kernel_w, stride=1, padding=0):
     kernel = _pair((kernel_h, kernel_w), "kernel size", owner, 1)
     stride = _pair(stride, "stride", owner, 1)
     padding = _pair(padding, "padding", owner, 0)
-    _check_images(x, owner)
+    check_shape(x, (None, "C", "H", "W"), owner)
     _check_window_fits(x.shape, kernel, padding, owner)
     # BEGIN SOLUTION 08_cnn
     N, C, H, W = x.shape
@@ -310,8 +291,8 @@ class Conv2d(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None):
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels", "Conv2d")
-        self.out_channels = _positive_int(out_channels, "out_channels", "Conv2d")
+        self.in_channels = check_int(in_channels, "in_channels", "Conv2d")
+        self.out_channels = check_int(out_channels, "out_channels", "Conv2d")
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
         self.stride = _pair(stride, "stride", "Conv2d", 1)
         self.padding = _pair(padding, "padding", "Conv2d", 0)
@@ -337,7 +318,7 @@ class Conv2d(Module):
             ``H_out = (H + 2 * padding_h - kh) // stride_h + 1``, likewise ``W_out``.
         """
         x = as_float_array(x, repr(self))
-        _check_images(x, repr(self), self.in_channels)
+        check_shape(x, (None, self.in_channels, "H", "W"), repr(self))
         _check_window_fits(x.shape, self.kernel_size, self.padding, repr(self))
         self._x_shape = x.shape
         # BEGIN SOLUTION 08_cnn
@@ -429,7 +410,7 @@ class MaxPool2d(Module):
             ``H_out = (H - kh) // stride_h + 1``, likewise ``W_out``.
         """
         x = as_float_array(x, repr(self))
-        _check_images(x, repr(self))
+        check_shape(x, (None, "C", "H", "W"), repr(self))
         _check_window_fits(x.shape, self.kernel_size, (0, 0), repr(self))
         self._x_shape = x.shape
         # BEGIN SOLUTION 08_cnn

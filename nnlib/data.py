@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import as_float_array, as_generator
+from ._checks import as_float_array, as_generator, check_int, is_int
 
 __all__ = [
     "make_xor", "make_and", "make_blobs", "make_circles", "make_moons", "make_spirals",
@@ -28,12 +28,6 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 # validation shared by the generators
 # ----------------------------------------------------------------------------------------------
-
-def _check_int(value, name, owner, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
 
 def _check_noise(noise, owner):
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0:
@@ -68,7 +62,7 @@ _CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
 
 
 def _logic_gate(n_samples, noise, seed, shuffle, gate, owner):
-    n_samples = _check_int(n_samples, "n_samples", owner, 1)
+    n_samples = check_int(n_samples, "n_samples", owner)
     noise = _check_noise(noise, owner)
     rng = as_generator(seed)
     # Corners in the order 00, 01, 11, 10, so that for XOR an odd remainder alternates classes.
@@ -164,10 +158,10 @@ def make_blobs(n_samples=200, *, centers=2, noise=1.0, radius=3.0, seed=None, sh
         The labels, ``0 .. n_classes - 1``, the index of each point's centre.
     """
     owner = "make_blobs"
-    n_samples = _check_int(n_samples, "n_samples", owner, 1)
+    n_samples = check_int(n_samples, "n_samples", owner)
     noise = _check_noise(noise, owner)
-    if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
-        n_classes = _check_int(centers, "centers", owner, 1)
+    if is_int(centers):
+        n_classes = check_int(centers, "centers", owner)
         angles = 2 * np.pi * np.arange(n_classes) / n_classes
         centre_points = float(radius) * np.column_stack([np.cos(angles), np.sin(angles)])
     else:
@@ -207,7 +201,7 @@ def make_circles(n_samples=200, *, noise=0.0, factor=0.5, seed=None, shuffle=Tru
         The labels, 0 (outer) or 1 (inner).
     """
     owner = "make_circles"
-    n_samples = _check_int(n_samples, "n_samples", owner, 1)
+    n_samples = check_int(n_samples, "n_samples", owner)
     noise = _check_noise(noise, owner)
     if not 0 <= factor < 1:
         raise ValueError(f"{owner}: factor must be in [0, 1), got {factor!r}")
@@ -244,7 +238,7 @@ def make_moons(n_samples=200, *, noise=0.0, seed=None, shuffle=True):
         The labels, 0 (upper moon) or 1 (lower moon).
     """
     owner = "make_moons"
-    n_samples = _check_int(n_samples, "n_samples", owner, 1)
+    n_samples = check_int(n_samples, "n_samples", owner)
     noise = _check_noise(noise, owner)
     rng = as_generator(seed)
     y = np.repeat(np.arange(2), _class_sizes(n_samples, 2))
@@ -283,8 +277,8 @@ def make_spirals(n_samples=200, *, n_classes=2, noise=0.0, seed=None, shuffle=Tr
         The labels, ``0 .. n_classes - 1``.
     """
     owner = "make_spirals"
-    n_samples = _check_int(n_samples, "n_samples", owner, 1)
-    n_classes = _check_int(n_classes, "n_classes", owner, 1)
+    n_samples = check_int(n_samples, "n_samples", owner)
+    n_classes = check_int(n_classes, "n_classes", owner)
     noise = _check_noise(noise, owner)
     rng = as_generator(seed)
     y = np.repeat(np.arange(n_classes), _class_sizes(n_samples, n_classes))
@@ -359,9 +353,9 @@ def make_delayed_recall(n_samples=200, seq_len=10, *, n_symbols=4, seed=None):
         The first symbol of each sequence, ``X[:, 0].argmax(axis=1)``.
     """
     owner = "make_delayed_recall"
-    n_samples = _check_int(n_samples, "n_samples", owner, 1)
-    seq_len = _check_int(seq_len, "seq_len", owner, 2)
-    n_symbols = _check_int(n_symbols, "n_symbols", owner, 2)
+    n_samples = check_int(n_samples, "n_samples", owner)
+    seq_len = check_int(seq_len, "seq_len", owner, 2)
+    n_symbols = check_int(n_symbols, "n_symbols", owner, 2)
     rng = as_generator(seed)
     symbols = rng.integers(0, n_symbols, size=(n_samples, seq_len))
     X = np.eye(n_symbols)[symbols]
@@ -399,8 +393,8 @@ def make_parity(n_samples=200, seq_len=8, *, running=False, seed=None):
         ``1`` where the number of ones (so far) is odd, else ``0``.
     """
     owner = "make_parity"
-    n_samples = _check_int(n_samples, "n_samples", owner, 1)
-    seq_len = _check_int(seq_len, "seq_len", owner, 2)
+    n_samples = check_int(n_samples, "n_samples", owner)
+    seq_len = check_int(seq_len, "seq_len", owner, 2)
     rng = as_generator(seed)
     bits = rng.integers(0, 2, size=(n_samples, seq_len))
     prefix_parity = (np.cumsum(bits, axis=1) % 2).astype(np.intp)
@@ -452,7 +446,7 @@ def train_test_split(X, y, test_size=0.25, *, seed=None, stratify=False):
     owner = "train_test_split"
     X, y = _check_same_length(X, y, owner)
     n_samples = len(X)
-    if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
+    if is_int(test_size):
         n_test = int(test_size)
     elif isinstance(test_size, numbers.Real) and 0 < test_size < 1:
         n_test = int(np.ceil(test_size * n_samples))
@@ -525,7 +519,7 @@ def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None):
             ...
     """
     X, y = _check_same_length(X, y, "iterate_minibatches")
-    batch_size = _check_int(batch_size, "batch_size", "iterate_minibatches", 1)
+    batch_size = check_int(batch_size, "batch_size", "iterate_minibatches")
     rng = as_generator(rng)
     n_samples = len(X)
     # BEGIN SOLUTION 07_optimizers

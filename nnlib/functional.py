@@ -106,9 +106,9 @@ def softmax(x, axis=-1):
     """
     x = as_float_array(x, "softmax")
     # BEGIN SOLUTION 06_softmax
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted = x - x.max(axis=axis, keepdims=True)
     exp_shifted = np.exp(shifted)
-    return exp_shifted / np.sum(exp_shifted, axis=axis, keepdims=True)
+    return exp_shifted / exp_shifted.sum(axis=axis, keepdims=True)
     # END SOLUTION
 
 
@@ -129,6 +129,6 @@ def log_softmax(x, axis=-1):
     """
     x = as_float_array(x, "log_softmax")
     # BEGIN SOLUTION 06_softmax
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     # END SOLUTION

@@ -11,18 +11,9 @@ keeps activations (and, with ``fan_out``, gradients) from shrinking or exploding
 Both return an array of shape ``(fan_in, fan_out)``, the layout of ``Linear.W``, e.g.
 ``layer.params["W"] = he_normal(64, 32, rng)``.
 """
-import numbers
-
 import numpy as np
 
-from ._checks import as_generator
-
-
-def _check_fan(value, name, owner):
-    is_int = isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
-    if not is_int or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
+from ._checks import as_generator, check_int
 
 
 def glorot_uniform(fan_in, fan_out, rng=None):
@@ -47,8 +38,8 @@ def glorot_uniform(fan_in, fan_out, rng=None):
     -------
     ndarray of shape (fan_in, fan_out), float64
     """
-    fan_in = _check_fan(fan_in, "fan_in", "glorot_uniform")
-    fan_out = _check_fan(fan_out, "fan_out", "glorot_uniform")
+    fan_in = check_int(fan_in, "fan_in", "glorot_uniform")
+    fan_out = check_int(fan_out, "fan_out", "glorot_uniform")
     rng = as_generator(rng)
     # BEGIN SOLUTION 07_optimizers
     bound = np.sqrt(6.0 / (fan_in + fan_out))
@@ -75,8 +66,8 @@ def he_normal(fan_in, fan_out, rng=None):
     -------
     ndarray of shape (fan_in, fan_out), float64
     """
-    fan_in = _check_fan(fan_in, "fan_in", "he_normal")
-    fan_out = _check_fan(fan_out, "fan_out", "he_normal")
+    fan_in = check_int(fan_in, "fan_in", "he_normal")
+    fan_out = check_int(fan_out, "fan_out", "he_normal")
     rng = as_generator(rng)
     # BEGIN SOLUTION 07_optimizers
     std = np.sqrt(2.0 / fan_in)

@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import as_float_array, as_generator, check_shape
+from ._checks import as_float_array, as_generator, check_int, check_shape
 from .functional import sigmoid
 
 
@@ -37,10 +37,8 @@ class LogisticRegression:
     """
 
     def __init__(self, n_features, rng=None):
-        if not isinstance(n_features, numbers.Integral) or n_features < 1:
-            raise ValueError(
-                f"LogisticRegression: n_features must be a positive int, got {n_features!r}")
-        self.n_features = int(n_features)
+        n_features = check_int(n_features, "n_features", "LogisticRegression")
+        self.n_features = n_features
         self.rng = as_generator(rng)
         self.w = np.zeros(self.n_features)
         self.b = 0.0
@@ -157,8 +155,7 @@ class LogisticRegression:
         t = self._check_targets(t, X.shape[0])
         if not isinstance(lr, numbers.Real) or not lr > 0:
             raise ValueError(f"{self!r}: lr must be a positive number, got {lr!r}")
-        if not isinstance(epochs, numbers.Integral) or epochs < 0:
-            raise ValueError(f"{self!r}: epochs must be a non-negative int, got {epochs!r}")
+        epochs = check_int(epochs, "epochs", repr(self), minimum=0)
         # BEGIN SOLUTION 04_single_layer_gradients
         losses = []
         for _ in range(epochs):

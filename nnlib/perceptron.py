@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import as_float_array, as_generator, check_shape
+from ._checks import as_float_array, as_generator, check_int, check_shape
 
 
 def _check_binary_labels(y, n_samples, owner):
@@ -46,11 +46,10 @@ class Perceptron:
     """
 
     def __init__(self, n_features, lr=1.0, rng=None):
-        if not isinstance(n_features, numbers.Integral) or n_features < 1:
-            raise ValueError(f"Perceptron: n_features must be a positive int, got {n_features!r}")
+        n_features = check_int(n_features, "n_features", "Perceptron")
         if not isinstance(lr, numbers.Real) or not lr > 0:
             raise ValueError(f"Perceptron: lr must be a positive number, got {lr!r}")
-        self.n_features = int(n_features)
+        self.n_features = n_features
         self.lr = float(lr)
         self.rng = as_generator(rng)
         self.w = np.zeros(self.n_features)
@@ -151,8 +150,7 @@ class Perceptron:
         """
         X = self._check_inputs(X)
         y = _check_binary_labels(y, X.shape[0], repr(self))
-        if not isinstance(max_epochs, numbers.Integral) or max_epochs < 1:
-            raise ValueError(f"{self!r}: max_epochs must be a positive int, got {max_epochs!r}")
+        max_epochs = check_int(max_epochs, "max_epochs", repr(self))
         # BEGIN SOLUTION 01_linear_limits
         mistakes_per_epoch = []
         for _ in range(max_epochs):

@@ -7,7 +7,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.colors import ListedColormap
 
-from ._checks import as_float_array
+from ._checks import as_float_array, check_int
 
 __all__ = [
     "CLASS_COLORS", "plot_dataset", "plot_decision_boundary", "plot_history", "show_images",
@@ -102,8 +102,7 @@ def plot_decision_boundary(predict, X, y=None, ax=None, resolution=200, padding=
         drawn as a black line; class scores and labels as flat regions in the class colours.
     """
     X = _check_points(X, "plot_decision_boundary")
-    if not (isinstance(resolution, int) and resolution >= 2):
-        raise ValueError(f"plot_decision_boundary: resolution must be an int >= 2, got {resolution!r}")
+    resolution = check_int(resolution, "resolution", "plot_decision_boundary", minimum=2)
     ax = _axes(ax)
     x1 = np.linspace(X[:, 0].min() - padding, X[:, 0].max() + padding, resolution)
     x2 = np.linspace(X[:, 1].min() - padding, X[:, 1].max() + padding, resolution)

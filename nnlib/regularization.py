@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import as_float_array, as_generator, check_grad_out, check_shape
+from ._checks import as_float_array, as_generator, check_grad_out, check_int, check_shape
 from .module import Module
 
 
@@ -148,17 +148,13 @@ class BatchNorm1d(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
-        is_int = (isinstance(num_features, (numbers.Integral, np.integer))
-                  and not isinstance(num_features, bool))
-        if not is_int or num_features < 1:
-            raise ValueError(f"BatchNorm1d: num_features must be a positive integer, "
-                             f"got {num_features!r}")
+        num_features = check_int(num_features, "num_features", "BatchNorm1d")
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
             raise ValueError(f"BatchNorm1d: eps must be a positive number, got {eps!r}")
         if (isinstance(momentum, bool) or not isinstance(momentum, numbers.Real)
                 or not 0.0 <= momentum <= 1.0):
             raise ValueError(f"BatchNorm1d: momentum must be a number in [0, 1], got {momentum!r}")
-        self.num_features = int(num_features)
+        self.num_features = num_features
         self.eps = float(eps)
         self.momentum = float(momentum)
         self._add_parameter("gamma", np.ones(self.num_features))

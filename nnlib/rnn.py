@@ -4,19 +4,10 @@ r"""A vanilla recurrent layer, unrolled in time, with backpropagation through ti
 
 the same weights at every step. Sequences are batch-first: ``x`` has shape ``(N, T, D)``.
 """
-import numbers
-
 import numpy as np
 
-from ._checks import as_float_array, as_generator, check_grad_out, check_shape
+from ._checks import as_float_array, as_generator, check_grad_out, check_int, check_shape
 from .module import Module
-
-
-def _positive_int(value, name, owner):
-    is_int = isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
-    if not is_int or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 class RNN(Module):
@@ -45,8 +36,8 @@ class RNN(Module):
 
     def __init__(self, input_size, hidden_size, rng=None):
         super().__init__()
-        self.input_size = _positive_int(input_size, "input_size", "RNN")
-        self.hidden_size = _positive_int(hidden_size, "hidden_size", "RNN")
+        self.input_size = check_int(input_size, "input_size", "RNN")
+        self.hidden_size = check_int(hidden_size, "hidden_size", "RNN")
         rng = as_generator(rng)
         bound = 1.0 / np.sqrt(self.hidden_size)
         D, H = self.input_size, self.hidden_size
@@ -73,7 +64,7 @@ class RNN(Module):
             Every hidden state, ``h[:, t]`` being :math:`h_t` (the last one is ``h[:, -1]``).
         """
         x = as_float_array(x, repr(self))
-        check_shape(x, (None, None, self.input_size), repr(self))
+        check_shape(x, (None, "T", self.input_size), repr(self))
         N, T, _ = x.shape
         if T == 0:
             raise ValueError(f"{self!r}: expected at least one time step, got input of shape "
@@ -150,8 +141,7 @@ class LastTimeStep(Module):
 
     def forward(self, x):
         x = as_float_array(x, repr(self))
-        if x.ndim != 3:
-            raise ValueError(f"{self!r}: expected input of shape (N, T, H), got {x.shape}")
+        check_shape(x, (None, "T", "H"), repr(self))
         self._shape = x.shape
         return x[:, -1, :]
 

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._checks import as_float_array, as_generator
+from ._checks import as_float_array, as_generator, check_int
 from .data import iterate_minibatches
 from .metrics import accuracy
 
@@ -21,12 +21,6 @@ __all__ = ["EarlyStopping", "History", "fit"]
 # class name, so this module need not import nnlib.losses; a loss of another name can opt in with a
 # ``classification = True`` attribute.
 CLASSIFICATION_LOSSES = ("CrossEntropyLoss", "BCELoss")
-
-
-def _check_int(value, name, owner, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 class EarlyStopping:
@@ -62,7 +56,7 @@ class EarlyStopping:
     """
 
     def __init__(self, patience, min_delta=0.0):
-        self.patience = _check_int(patience, "patience", "EarlyStopping", 1)
+        self.patience = check_int(patience, "patience", "EarlyStopping")
         if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or not min_delta >= 0:
             raise ValueError(f"EarlyStopping: min_delta must be a number >= 0, got {min_delta!r}")
         self.min_delta = float(min_delta)
@@ -289,8 +283,8 @@ def fit(model, loss, optimizer, X, y, epochs, batch_size, X_val=None, y_val=None
                          f"{X.shape} and y of shape {y.shape}")
     if len(X) == 0:
         raise ValueError(f"{owner}: the training set is empty")
-    epochs = _check_int(epochs, "epochs", owner, 1)
-    batch_size = _check_int(batch_size, "batch_size", owner, 1)
+    epochs = check_int(epochs, "epochs", owner)
+    batch_size = check_int(batch_size, "batch_size", owner)
     has_val = X_val is not None or y_val is not None
     if has_val:
         if X_val is None or y_val is None:

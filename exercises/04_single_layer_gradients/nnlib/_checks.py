@@ -26,15 +26,26 @@ def as_generator(rng=None):
     )
 
 
+def _name(owner):
+    """The name of ``owner`` in a message: a string as it is, a layer by its ``repr``.
+
+    Layers pass themselves, so their ``repr`` is only formatted when there is an error to report:
+    these checks run on every forward and backward call.
+    """
+    return owner if isinstance(owner, str) else repr(owner)
+
+
 def as_float_array(x, owner, name="input"):
     """Return ``x`` as a float64 array, or raise ``ValueError`` naming ``owner`` if it is not numeric.
 
     Integers and booleans are converted (XOR data is naturally 0/1); complex, string and object
     arrays are refused.
     """
+    if type(x) is np.ndarray and x.dtype == np.float64:
+        return x
     array = np.asarray(x)
     if array.dtype.kind not in "biuf":
-        raise ValueError(f"{owner}: expected a real numeric {name}, got dtype {array.dtype}")
+        raise ValueError(f"{_name(owner)}: expected a real numeric {name}, got dtype {array.dtype}")
     return array.astype(np.float64, copy=False)
 
 
@@ -44,7 +55,7 @@ def is_int(value):
 
 
 def check_int(value, name, owner, minimum=1):
-    """Return ``value`` as an ``int``, or raise ``ValueError`` unless it is an integer ``>= minimum``.
+    """``value`` as an ``int``; ``ValueError`` naming ``owner`` unless it is an integer >= minimum.
 
     The message reads ``"{owner}: {name} must be a positive integer, got ..."`` for ``minimum=1``
     and ``"... must be an integer >= {minimum}, got ..."`` otherwise.
@@ -73,11 +84,13 @@ def check_shape(array, pattern, owner, name="input"):
     ``check_shape(x, (None, 3, "H", "W"), ...)`` expects ``(N, 3, H, W)``.
     """
     shape = array.shape
-    if len(shape) != len(pattern) or any(
-        is_int(want) and want != got for want, got in zip(pattern, shape)
-    ):
+    matches = len(shape) == len(pattern)
+    for want, got in zip(pattern, shape):
+        if want is not None and not isinstance(want, str) and want != got:
+            matches = False
+    if not matches:
         raise ValueError(
-            f"{owner}: expected {name} of shape {format_shape(pattern)}, got {tuple(shape)}"
+            f"{_name(owner)}: expected {name} of shape {format_shape(pattern)}, got {tuple(shape)}"
         )
 
 
@@ -86,7 +99,7 @@ def check_grad_out(grad_out, expected_shape, owner):
     grad_out = as_float_array(grad_out, owner, "upstream gradient")
     if grad_out.shape != tuple(expected_shape):
         raise ValueError(
-            f"{owner}: backward expected an upstream gradient of shape {tuple(expected_shape)} "
+            f"{_name(owner)}: backward expected an upstream gradient of shape {tuple(expected_shape)} "
             f"(the shape forward returned), got {grad_out.shape}"
         )
     return grad_out

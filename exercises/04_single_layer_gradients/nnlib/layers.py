@@ -8,7 +8,7 @@ here, so ``from nnlib.layers import Conv2d`` works like ``from nnlib.conv import
 import numpy as np
 
 from ._checks import as_float_array, as_generator, check_grad_out, check_int, check_shape
-from .functional import relu_derivative, sigmoid, sigmoid_derivative, tanh_derivative
+from .functional import sigmoid, sigmoid_derivative, tanh_derivative
 from .module import ArrayDict, Module
 
 # Layers with modules of their own, importable from here too as the API promises.
@@ -62,8 +62,8 @@ class Linear(Module):
         -------
         ndarray of shape (N, out_features)
         """
-        x = as_float_array(x, repr(self))
-        check_shape(x, (None, self.in_features), repr(self))
+        x = as_float_array(x, self)
+        check_shape(x, (None, self.in_features), self)
         self._x = x
         # BEGIN SOLUTION 03_forward_pass
         return x @ self.params["W"] + self.params["b"]
@@ -84,7 +84,7 @@ class Linear(Module):
             (out_features,), summed over the batch.
         """
         x = self._cached("_x")
-        grad_out = check_grad_out(grad_out, (x.shape[0], self.out_features), repr(self))
+        grad_out = check_grad_out(grad_out, (x.shape[0], self.out_features), self)
         # BEGIN SOLUTION 05_backprop
         raise NotImplementedError('Linear.backward: implement this in exercise 05_backprop')
         # END SOLUTION
@@ -97,12 +97,12 @@ class _Elementwise(Module):
     """Shared bookkeeping of the activation layers: any input shape, cached for backward."""
 
     def _remember(self, x):
-        self._x = as_float_array(x, repr(self))
+        self._x = as_float_array(x, self)
         return self._x
 
     def _check_backward(self, grad_out):
         x = self._cached("_x")
-        return x, check_grad_out(grad_out, x.shape, repr(self))
+        return x, check_grad_out(grad_out, x.shape, self)
 
     _x = None
 

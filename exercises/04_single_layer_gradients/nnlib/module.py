@@ -71,12 +71,10 @@ class Module:
 
     def _cached(self, *names):
         """Return attributes saved by ``forward``; a clear error if backward came first."""
-        try:
-            values = tuple(getattr(self, name) for name in names)
-        except AttributeError:
-            values = (None,)
-        if any(value is None for value in values):
-            raise RuntimeError(f"{self!r}: call forward before backward")
+        values = tuple(getattr(self, name, None) for name in names)
+        for value in values:
+            if value is None:
+                raise RuntimeError(f"{self!r}: call forward before backward")
         return values[0] if len(values) == 1 else values
 
     def __repr__(self):
