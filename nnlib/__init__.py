@@ -13,7 +13,7 @@ import importlib
 
 _SUBMODULES = ("autodiff", "conv", "data", "functional", "gradcheck", "init", "layers", "logic",
                "logistic", "losses", "metrics", "module", "optim", "perceptron", "plotting",
-               "regularization", "rnn", "testing", "train")
+               "regularization", "rnn", "testing", "train", "widgets")
 _EXPORTS = {
     "Value": "autodiff",
     "check_layer": "gradcheck", "numerical_gradient": "gradcheck", "rel_error": "gradcheck",

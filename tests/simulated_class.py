@@ -39,8 +39,10 @@ def is_test_cell(cell):
 
 
 def code_cell(source):
-    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-            "source": source}
+    import uuid
+
+    return {"cell_type": "code", "execution_count": None, "id": uuid.uuid4().hex[:8],
+            "metadata": {}, "outputs": [], "source": source}
 
 
 def make_submission(release, destination, reference=True, regions=(), notebook=None):
@@ -59,3 +61,31 @@ def make_submission(release, destination, reference=True, regions=(), notebook=N
     if notebook is not None:
         edit_notebook(destination, release.name, notebook)
     return destination
+
+
+def grade_class(unit, scratch, students, cell_timeout=10):
+    """Release ``unit`` into ``scratch``, build each student with ``students[name](release, folder)``
+    (returning nothing; it writes the submission into ``folder``), grade them all with real nbgrader.
+
+    Returns ``{"report", "students" (by id), "submissions", "before" (file hashes), "work"}``.
+    """
+    import hashlib
+
+    from autograder.build import build_unit
+    from autograder.grading import grade
+
+    scratch = Path(scratch)
+    release = build_unit(unit, scratch / "release", work_dir=scratch / "build")
+    submissions = scratch / "submissions"
+    for name, build in students.items():
+        build(release, submissions / name / unit)
+
+    def hashes():
+        return {path.relative_to(submissions).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+                for path in sorted(submissions.rglob("*")) if path.is_file()}
+
+    before = hashes()
+    report = grade(unit, submissions=submissions, work_dir=scratch / "work", progress=False,
+                   cell_timeout=cell_timeout)
+    return {"report": report, "students": {s.student_id: s for s in report.students},
+            "submissions": submissions, "before": before, "after": hashes(), "work": scratch / "work"}

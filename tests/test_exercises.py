@@ -19,13 +19,14 @@ UNITS = units_with_assignments(REPO)
 def region_bodies(units):
     """The code lines of every reference region of ``units`` (what must never reach students)."""
     bodies = []
-    for path in REFERENCE_DIR.glob("*.py"):
+    for path in REFERENCE_DIR.rglob("*.py"):
         source = path.read_text()
         lines = source.splitlines()
         for region in find_regions(source, str(path)):
             if region.unit in units:
                 body = [line.strip() for line in lines[region.begin:region.end - 1]]
-                bodies.append((f"{path.name}:{region.qualname}", [line for line in body
+                relative = path.relative_to(REFERENCE_DIR).as_posix()
+                bodies.append((f"{relative}:{region.qualname}", [line for line in body
                                                                   if line and not line.startswith("#")]))
     return bodies
 
@@ -52,7 +53,8 @@ def test_exercises_hold_no_hidden_tests_and_no_solution_code(unit):
               if "HIDDEN TESTS" in path.read_text(errors="replace") or "autograder" in
               path.read_text(errors="replace")]
     assert hidden == []
-    edition = {path.name: path.read_text() for path in (EXERCISES / unit / "nnlib").glob("*.py")}
+    package = EXERCISES / unit / "nnlib"
+    edition = {path.relative_to(package).as_posix(): path.read_text() for path in package.rglob("*.py")}
     leaked = []
     for where, body in region_bodies(units_to_stub(unit)):
         text = edition[where.split(":")[0]]
@@ -65,7 +67,7 @@ def test_exercises_hold_no_hidden_tests_and_no_solution_code(unit):
 @pytest.mark.parametrize("unit", UNITS)
 def test_earlier_units_solutions_are_released_in_the_edition(unit):
     released = set(UNIT_IDS[:UNIT_IDS.index(unit)])
-    edition = "\n".join(path.read_text() for path in (EXERCISES / unit / "nnlib").glob("*.py"))
+    edition = "\n".join(path.read_text() for path in (EXERCISES / unit / "nnlib").rglob("*.py"))
     for where, body in region_bodies(released):
         assert all(line in edition for line in body), f"{where} should be released in {unit}"
     assert "implement this in exercise " + unit in edition

@@ -40,12 +40,14 @@ def test_graded_names_are_unique_across_units():
 
 def test_fully_stubbed_copy_imports_and_every_graded_function_is_a_stub(tmp_path):
     stubbed = tmp_path / "nnlib"
-    stubbed.mkdir()
-    for path in NNLIB.glob("*.py"):
-        (stubbed / path.name).write_text(stub_source(path.read_text(), set(UNIT_IDS), str(path)))
+    for path in NNLIB.rglob("*.py"):
+        target = stubbed / path.relative_to(NNLIB)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(stub_source(path.read_text(), set(UNIT_IDS), str(path)))
+    regions = regions_of_package(stubbed)
     for name, unit in graded_names().items():
-        module, qualname = name.split(".", 2)[1:]
-        assert stub_message(qualname, unit) in (stubbed / f"{module}.py").read_text(), name
+        path = Path(regions[name].path)
+        assert stub_message(regions[name].qualname, unit) in path.read_text(), name
 
     saved = {name: module for name, module in sys.modules.items()
              if name == "nnlib" or name.startswith("nnlib.")}
@@ -54,9 +56,9 @@ def test_fully_stubbed_copy_imports_and_every_graded_function_is_a_stub(tmp_path
     sys.path.insert(0, str(tmp_path))
     try:
         assert Path(importlib.import_module("nnlib").__file__).parent == stubbed
-        for path in sorted(stubbed.glob("*.py")):
-            if path.stem != "__init__":
-                importlib.import_module(f"nnlib.{path.stem}")
+        for path in sorted(stubbed.rglob("*.py")):
+            module = ".".join(path.relative_to(tmp_path).with_suffix("").parts)
+            importlib.import_module(module.removesuffix(".__init__"))
     finally:
         sys.path.remove(str(tmp_path))
         for name in [n for n in sys.modules if n == "nnlib" or n.startswith("nnlib.")]:

@@ -30,4 +30,14 @@ def probe(name, rtol=1e-6, atol=1e-9, label=""):
     return register
 
 
-from . import unit04  # noqa: E402,F401  (registers its probes)
+def _register_all():
+    """Import every ``unitNN`` module of this package: each registers its probes on import."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        if module.name.startswith("unit"):
+            importlib.import_module(f"{__name__}.{module.name}")
+
+
+_register_all()
