@@ -1,0 +1,301 @@
+"""The judge: decide each graded function outside the student's process.
+
+nbgrader runs hidden tests in the student's kernel, where code in the student's nnlib can replace
+``numpy.allclose``, the autograder's helpers or ``sys.exit``. The judge does not trust that kernel:
+
+    parent (trusted, never imports student code)            child (untrusted)
+    ------------------------------------------------        ---------------------------------
+    fresh seed, copy of nnlib/ in a scratch folder  ----->  python -I -m autograder.judge_child
+    limits: CPU, memory, file size, processes,              imports the student's nnlib, runs
+      wall clock; scrubbed environment; as root,            the probe, writes numbers (npz)
+      the user ``nobody``, the reference hidden     <-----
+    np.load(allow_pickle=False), rebuild the result,
+    compare with the reference on the same seed  ->  Verdict(passed, message)
+
+A test cell scores only if its hidden test passed in the kernel AND the judge agrees
+(``autograder.preprocessors.JudgeVerdicts``).
+"""
+import contextlib
+import functools
+import io
+import os
+import pwd
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .checks import GradingError, compare
+from .judge_child import flatten
+from .probes import PROBES
+from .reference import REPO, REFERENCE_DIR, reference_nnlib
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpu_seconds: int = 20
+    memory_bytes: int = 3 * 1024 ** 3
+    file_bytes: int = 64 * 1024 ** 2
+    processes: int = 32
+    wall_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    passed: bool
+    message: str = ""
+
+
+class _Leaf:
+    """A value the child could not send as a number (an object, an ndarray subclass...)."""
+
+    def __init__(self, description):
+        self.judge_description = description  # read by checks._describe
+
+    def __repr__(self):
+        return self.judge_description
+
+
+@functools.lru_cache(maxsize=None)
+def _unprivileged_user():
+    """(uid, gid) of ``nobody`` if running as root and ``nobody`` can run this interpreter."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam("nobody")
+    except KeyError:
+        return None
+    user = (entry.pw_uid, entry.pw_gid)
+    try:
+        trial = subprocess.run([sys.executable, "-I", "-c", "import numpy, autograder.probes"],
+                               preexec_fn=_limit(Limits(), user), capture_output=True, cwd="/")
+    except OSError:  # e.g. the interpreter lives in a folder nobody may enter
+        return None
+    return user if trial.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=None)
+def _private_mounts():
+    """True if running as root where ``unshare`` gives the child a mount namespace of its own."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    trial = subprocess.run(["unshare", "--mount", "--propagation", "private", "--", "mount", "-t",
+                            "tmpfs", "none", tempfile.gettempdir()], capture_output=True)
+    return trial.returncode == 0
+
+
+def _pids_root():
+    """The cgroup folder where a pids limit can be set (v1 ``pids`` or v2 with ``pids``), or None.
+
+    RLIMIT_NPROC does not bind root, so when grading as root a fork bomb is held by a cgroup.
+    """
+    candidates = [Path("/sys/fs/cgroup/pids")]
+    unified = Path("/sys/fs/cgroup/cgroup.controllers")
+    if unified.is_file() and "pids" in unified.read_text().split():
+        candidates.append(Path("/sys/fs/cgroup"))
+    for root in candidates:
+        if (root / "cgroup.procs").is_file() and os.access(root, os.W_OK):
+            return root
+    return None
+
+
+@contextlib.contextmanager
+def _process_cgroup(limits):
+    """A fresh cgroup capping the number of processes; everything in it is killed on exit."""
+    root = _pids_root()
+    if root is None:
+        yield None
+        return
+    group = root / f"autograder-judge-{secrets.token_hex(6)}"
+    try:
+        group.mkdir()
+        (group / "pids.max").write_text(str(limits.processes))
+    except OSError:
+        yield None
+        return
+    try:
+        yield group
+    finally:
+        for _ in range(50):
+            pids = [int(pid) for pid in (group / "cgroup.procs").read_text().split()]
+            if not pids:
+                break
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            group.rmdir()
+
+
+def _limit(limits, user, cgroup=None):
+    def apply():
+        if cgroup is not None:
+            (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if user is not None:
+            os.setgroups([])
+            os.setgid(user[1])
+            os.setuid(user[0])
+            # Counted per user, and not enforced for root: only meaningful once we are nobody.
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+    return apply
+
+
+@contextlib.contextmanager
+def reference_hidden():
+    """While judging as ``nobody``, the reference nnlib and the git history are unreadable to it.
+
+    Without this, a child could import the reference by its path. Restores the modes afterwards.
+    (Where the child gets a mount namespace instead, ``judge_child`` covers them with empty mounts.)
+    """
+    if _unprivileged_user() is None:
+        yield
+        return
+    hidden = [path for path in (REFERENCE_DIR, REPO / ".git") if path.exists()]
+    modes = {path: path.stat().st_mode & 0o7777 for path in hidden}
+    try:
+        for path in hidden:
+            os.chmod(path, 0o700)
+        yield
+    finally:
+        for path, mode in modes.items():
+            os.chmod(path, mode)
+
+
+def _copy_submission(submission, destination):
+    """Copy ``submission/nnlib`` (regular files only) into ``destination``, readable by the child."""
+    source = Path(submission) / "nnlib"
+    if not (source / "__init__.py").is_file():
+        return "nnlib/ is missing from your submission"
+    for path in source.rglob("*"):
+        if path.is_symlink():
+            return f"nnlib/{path.relative_to(source)} is a symbolic link: submit plain files"
+    shutil.copytree(source, destination / "nnlib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for path in [destination, *destination.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    return ""
+
+
+def _hidden_paths(work_dir=None):
+    """What a judged process must not see: the reference, the history, other students' work."""
+    paths = [REFERENCE_DIR, REPO / ".git"]
+    if work_dir is not None:
+        paths += [Path(work_dir) / name for name in ("submitted", "autograded", "feedback", "grades")]
+    return [str(path) for path in paths if path.is_dir()]
+
+
+def _environment(scratch, work_dir=None):
+    isolation = {}
+    if _private_mounts():
+        # Read by judge_child before it imports any student code (it is root in its namespace).
+        isolation = {"JUDGE_HIDE": os.pathsep.join(_hidden_paths(work_dir)), "JUDGE_READONLY": str(REPO)}
+    return {**isolation, "PATH": "/usr/bin:/bin", "HOME": str(scratch), "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+
+
+def _rebuild(expected, path, kinds, arrays):
+    """The child's value at ``path``, shaped like ``expected`` where the child's kinds agree."""
+    if isinstance(expected, dict):
+        return {key: _rebuild(item, f"{path}[{key!r}]", kinds, arrays) for key, item in expected.items()}
+    if isinstance(expected, (list, tuple)):
+        kind = kinds.get(path, "missing")
+        if not kind.startswith(("list:", "tuple:")):
+            return _Leaf(f"a {kind.split('@')[0]}")
+        length = int(kind.split(":")[1])
+        return [_rebuild(expected[index] if index < len(expected) else 0.0, f"{path}[{index}]",
+                         kinds, arrays) for index in range(length)]
+    kind = kinds.get(path, "missing")
+    label, _, leaf = kind.partition("@")
+    if not leaf:
+        return _Leaf(f"a {label.replace('other:', '')}" if label != "missing" else "nothing")
+    value = arrays[leaf]
+    if label == "ndarray":
+        return value
+    if label == "number":
+        return value[()].item()
+    if label == "bool":
+        return bool(value[()])
+    return _Leaf(f"a {label.replace('subclass:', '')} (a subclass of numpy's ndarray)")
+
+
+def _reference_result(name, seed):
+    expected = PROBES[name].run(reference_nnlib(), np.random.default_rng(seed))
+    # The same round trip as the child's: tuples become lists, numbers stay numbers.
+    arrays, kinds = {}, {}
+    flatten(expected, "", arrays, kinds)
+    return _rebuild(expected, "", kinds, arrays), expected
+
+
+def judge_function(name, submission, seed=None, limits=Limits(), work_dir=None):
+    """The judge's verdict on the graded function ``name`` of the submission folder ``submission``."""
+    probe = PROBES[name]
+    short = name.split(".", 2)[-1]
+    seed = secrets.randbits(63) if seed is None else seed
+    with tempfile.TemporaryDirectory(prefix="judge-") as scratch, \
+            tempfile.TemporaryDirectory(prefix="judge-result-") as private:
+        scratch, private = Path(scratch), Path(private)
+        problem = _copy_submission(submission, scratch)
+        if problem:
+            return Verdict(name, False, problem)
+        result_path = private / "result.npz"
+        command = [sys.executable, "-I", "-m", "autograder.judge_child", name, str(seed), str(scratch)]
+        if _private_mounts():
+            command = ["unshare", "--mount", "--propagation", "private", "--"] + command
+        with open(result_path, "wb") as result_file, _process_cgroup(limits) as cgroup:
+            child = subprocess.Popen(command, cwd=scratch, env=_environment(scratch, work_dir),
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=result_file, stderr=subprocess.DEVNULL,
+                                     preexec_fn=_limit(limits, _unprivileged_user(), cgroup),
+                                     start_new_session=True)
+            try:
+                child.wait(timeout=limits.wall_seconds)
+            except subprocess.TimeoutExpired:
+                return Verdict(name, False, f"{short} did not finish within {limits.wall_seconds:g} s "
+                                            "and was stopped: look for an infinite loop")
+            finally:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(child.pid, signal.SIGKILL)  # and anything it started
+        if child.returncode != 0:
+            cause = {-signal.SIGXCPU: "used too much CPU time", -signal.SIGKILL: "was killed",
+                     -signal.SIGSEGV: "crashed"}.get(child.returncode, f"exited with {child.returncode}")
+            return Verdict(name, False, f"{short} {cause} (limits: {limits.cpu_seconds} s of CPU, "
+                                        f"{limits.memory_bytes // 1024 ** 2} MB of memory)")
+        try:
+            with np.load(io.BytesIO(result_path.read_bytes()), allow_pickle=False) as data:
+                status = str(data["__status__"])
+                kinds = dict(line.split("\t", 1) for line in data["__kinds__"].tolist())
+                arrays = {key: data[key] for key in data.files if key.startswith("leaf")}
+        except Exception:
+            return Verdict(name, False, f"{short}: the judged process returned no readable result "
+                                        "(did your code write to its output or exit early?)")
+    if status != "ok":
+        if status.startswith("NotImplementedError"):
+            return Verdict(name, False, f"{short} is not implemented yet")
+        return Verdict(name, False, f"{short} raised {status}")
+    reference_view, _ = _reference_result(name, seed)
+    got = _rebuild(reference_view, "", kinds, arrays)
+    try:
+        compare(probe.label or short, got, reference_view, rtol=probe.rtol, atol=probe.atol)
+    except GradingError as error:
+        return Verdict(name, False, str(error))
+    return Verdict(name, True)
+
+
+def judge(names, submission, seed=None, limits=Limits(), work_dir=None):
+    """Verdicts on several graded functions (one child each), with the reference hidden."""
+    seed = secrets.randbits(63) if seed is None else seed
+    with reference_hidden():
+        return {name: judge_function(name, submission, seed + index, limits, work_dir)
+                for index, name in enumerate(names)}

@@ -1,0 +1,149 @@
+"""The judge decides outside the student's process: cheats inside nnlib gain nothing.
+
+Each cheating submission pairs the cheat with a wrong sigmoid_derivative (it returns sigmoid(z)):
+if the cheat worked, the judge would pass it. The dangerous ones (fork bomb, 10 GB allocation,
+endless import) must be contained by the limits and leave nothing running.
+"""
+import hashlib
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder.judge import Limits, judge_function
+from autograder.reference import REFERENCE_DIR, REPO
+from simulated_class import rewrite_region
+
+NAME = "nnlib.functional.sigmoid_derivative"
+FAST = Limits(cpu_seconds=4, wall_seconds=8)
+WRONG = ("functional", "sigmoid_derivative", "return sigmoid(z)")
+
+
+def submission(tmp_path, at_import="", body=None, wrong=True):
+    folder = tmp_path / "student"
+    shutil.copytree(REFERENCE_DIR, folder / "nnlib", ignore=shutil.ignore_patterns("__pycache__"))
+    if wrong:
+        rewrite_region(folder / "nnlib", *WRONG)
+    if body is not None:
+        rewrite_region(folder / "nnlib", "functional", "sigmoid_derivative", body)
+    init = folder / "nnlib" / "__init__.py"
+    init.write_text(textwrap.dedent(at_import) + "\n" + init.read_text())
+    return folder
+
+
+def test_reference_passes_and_the_wrong_answer_fails(tmp_path):
+    assert judge_function(NAME, submission(tmp_path, wrong=False), limits=FAST).passed
+    verdict = judge_function(NAME, submission(tmp_path / "w"), limits=FAST)
+    assert not verdict.passed and "sigmoid_derivative(z)" in verdict.message
+
+
+CHEATS = {
+    "patched_numpy_comparisons": """
+        import numpy, numpy.testing
+        numpy.allclose = lambda *args, **kwargs: True
+        numpy.array_equal = lambda *args, **kwargs: True
+        numpy.testing.assert_allclose = lambda *args, **kwargs: None
+    """,
+    "fake_autograder_in_sys_modules": """
+        import sys, types
+        fake = types.ModuleType("autograder")
+        fake.__getattr__ = lambda name: (lambda *args, **kwargs: True)
+        for name in ["autograder", "autograder.checks", "autograder.probes", "autograder.judge"]:
+            sys.modules[name] = fake
+    """,
+    "replaced_exits_and_hooks": """
+        import os, sys
+        sys.exit = lambda *args: None
+        os._exit = lambda *args: None
+        sys.excepthook = lambda *args: None
+    """,
+    "fake_passed_output": """
+        print("All tests passed \\u2713 10/10")
+    """,
+}
+
+
+@pytest.mark.parametrize("cheat", sorted(CHEATS))
+def test_cheats_at_import_gain_nothing(tmp_path, cheat):
+    verdict = judge_function(NAME, submission(tmp_path, CHEATS[cheat]), limits=FAST)
+    assert not verdict.passed, cheat
+
+
+def test_a_correct_answer_keeps_its_marks_despite_noise(tmp_path):
+    folder = submission(tmp_path, CHEATS["fake_passed_output"], wrong=False)
+    assert judge_function(NAME, folder, limits=FAST).passed
+
+
+@pytest.mark.parametrize("body, phrase", [
+    ("""
+        class Equal:
+            def __eq__(self, other):
+                return True
+            __array_priority__ = 1000
+        return Equal()
+    """, "expected a numpy array"),
+    ("""
+        class Liar(np.ndarray):
+            def __eq__(self, other):
+                return np.ones(np.shape(other), dtype=bool)
+        return np.zeros(np.shape(z)).view(Liar)
+    """, "subclass"),
+])
+def test_objects_that_lie_about_equality_fail(tmp_path, body, phrase):
+    verdict = judge_function(NAME, submission(tmp_path, body=body, wrong=False), limits=FAST)
+    assert not verdict.passed and phrase in verdict.message
+
+
+def test_writing_outside_its_folder_fails_and_changes_nothing(tmp_path):
+    target = REPO / "autograder" / "probes" / "unit04.py"
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    cheat = f"""
+        for path in [{str(target)!r}, {str(REFERENCE_DIR / 'functional.py')!r}]:
+            try:
+                with open(path, "a") as handle:
+                    handle.write("\\n# tampered\\n")
+            except OSError:
+                pass
+    """
+    assert not judge_function(NAME, submission(tmp_path, cheat), limits=FAST).passed
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+
+
+def test_the_reference_and_other_students_are_out_of_reach(tmp_path):
+    work = tmp_path / "work"
+    other = work / "submitted" / "alice" / "04_single_layer_gradients" / "nnlib"
+    shutil.copytree(REFERENCE_DIR, other, ignore=shutil.ignore_patterns("__pycache__"))
+    body = f"""
+        import importlib.util
+        for folder in [{str(REFERENCE_DIR)!r}, {str(other)!r}]:
+            try:
+                spec = importlib.util.spec_from_file_location("copied", folder + "/functional.py")
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+            except Exception:
+                continue
+            s = 1 / (1 + np.exp(-z))
+            return s * (1 - s)  # only reached if the copy could be read: the right answer
+        return sigmoid(z)
+    """
+    verdict = judge_function(NAME, submission(tmp_path, body=body, wrong=False), limits=FAST,
+                             work_dir=work)
+    if os.geteuid() != 0:
+        pytest.skip("without root, the judge cannot hide files from the judged process "
+                    "(see autograder/README.md, trust model)")
+    assert not verdict.passed
+
+
+@pytest.mark.parametrize("cheat, phrase", [
+    ("import os\nwhile True:\n    os.fork()", ""),
+    ("import numpy\nhuge = numpy.ones(10 * 1024 ** 3 // 8)", "MemoryError"),
+    ("while True:\n    pass", ""),
+], ids=["fork_bomb", "ten_gigabytes", "endless_import"])
+def test_resource_abuse_is_contained(tmp_path, cheat, phrase):
+    verdict = judge_function(NAME, submission(tmp_path, cheat, wrong=False), limits=FAST)
+    assert not verdict.passed and phrase in verdict.message
+    leftover = [line for line in os.popen("ps -eo args").read().splitlines()
+                if "autograder.judge_child" in line]
+    assert leftover == []
