@@ -44,6 +44,7 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT):
     c.Autograde.autograde_preprocessors = [
         "nbgrader.preprocessors.Execute",
         "nbgrader.preprocessors.IgnorePattern",
+        "autograder.preprocessors.JudgeVerdicts",
         "nbconvert.preprocessors.ClearMetadataPreprocessor",
         "autograder.preprocessors.LimitOutputSize",
         "nbgrader.preprocessors.LimitOutput",
@@ -60,6 +61,8 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT):
     c.LimitOutput.max_lines = MAX_OUTPUT_LINES
     c.LimitOutput.max_traceback = 30
     c.LimitOutputSize.max_chars = MAX_OUTPUT_CHARS
+    c.JudgeVerdicts.submitted_directory = str(work_dir / "submitted")
+    c.JudgeVerdicts.work_directory = str(work_dir)
 
     c.GenerateFeedback.preprocessors = [
         "nbgrader.preprocessors.GetGrades",

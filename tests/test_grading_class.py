@@ -112,6 +112,18 @@ ALTERNATIVES = {
 }
 
 
+# Runs when the student's nnlib is imported in the grading kernel: every in-kernel check passes.
+KERNEL_CHEAT = """
+import sys, types, numpy
+numpy.allclose = lambda *args, **kwargs: True
+fake = types.ModuleType("autograder.checks")
+fake.grade = lambda *args, **kwargs: None
+sys.modules["autograder.checks"] = fake
+from . import testing as _testing
+_testing.check_close = lambda name, *args, **kwargs: print("\u2713", name)
+"""
+
+
 def drop_test_cells(notebook):
     notebook["cells"] = [cell for cell in notebook["cells"] if not is_test_cell(cell)]
 
@@ -158,6 +170,10 @@ def graded_class(tmp_path_factory):
         s = sigmoid(z)
         return s * (1.0 - s)
     """)])
+
+    cheat = student("kernel_cheat", regions=[("functional", "sigmoid_derivative", "return sigmoid(z)")])
+    init = cheat / "nnlib" / "__init__.py"
+    init.write_text(KERNEL_CHEAT + init.read_text())
 
     before = hashes(submissions)
     report = grade(UNIT, submissions=submissions, work_dir=scratch / "work", progress=False,
@@ -258,6 +274,14 @@ def test_a_corrupt_notebook_scores_zero_with_a_reason(graded_class):
     assert any("not valid JSON" in problem for problem in result.problems)
     assert "not valid JSON" in feedback_text(graded_class, "corrupt_notebook")
     assert ("corrupt_notebook", result.problems[0]) in graded_class["report"].failures
+
+
+def test_tampering_inside_the_kernel_is_overruled_by_the_judge(graded_class):
+    result = graded_class["students"]["kernel_cheat"]
+    lost = {test.name: test.message for test in result.tests if test.score < test.max_score}
+    assert list(lost) == ["test_sigmoid_derivative"]
+    assert lost["test_sigmoid_derivative"].startswith("JudgeError: sigmoid_derivative(z)")
+    assert "sigmoid_derivative(z)" in feedback_text(graded_class, "kernel_cheat")
 
 
 def test_no_submitted_file_is_modified_or_lost(graded_class):

@@ -1,6 +1,7 @@
 """nbgrader stages of this course, one small class per file (each configurable like nbgrader's own)."""
 from .hidehiddentests import HideHiddenTests
+from .judgeverdicts import JudgeVerdicts
 from .limitoutputsize import LimitOutputSize
 from .trimtracebacks import TrimTracebacks
 
-__all__ = ["HideHiddenTests", "LimitOutputSize", "TrimTracebacks"]
+__all__ = ["HideHiddenTests", "JudgeVerdicts", "LimitOutputSize", "TrimTracebacks"]

@@ -1,0 +1,44 @@
+"""Autograde stage: a test cell scores only if the judge agrees with the hidden test.
+
+Runs after ``Execute``. For each test cell, the graded functions its hidden tests name
+(``grade("nnlib....")``) are judged outside the student's kernel (``autograder.judge``) on the
+submitted files; when the judge disagrees, the cell gets an error output with the judge's message,
+so ``SaveAutoGrades`` gives it zero whatever the kernel printed.
+"""
+import re
+from pathlib import Path
+
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.utils import is_grade
+from traitlets import Bool, Unicode
+
+GRADED_NAME = re.compile(r'grade\(\s*"(nnlib\.[A-Za-z0-9_.]+)"')
+
+
+class JudgeVerdicts(NbGraderPreprocessor):
+
+    enabled = Bool(True, help="Judge every graded function outside the student's kernel").tag(config=True)
+    submitted_directory = Unicode("", help="Folder holding <student>/<assignment>/ as submitted"
+                                  ).tag(config=True)
+    work_directory = Unicode("", help="The course's working folder (hidden from judged processes)"
+                             ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        from autograder.judge import judge  # imported here: nbgrader loads stages at start-up
+
+        cells = [(cell, GRADED_NAME.findall(cell.source)) for cell in nb.cells
+                 if cell.cell_type == "code" and is_grade(cell)]
+        names = sorted({name for _, found in cells for name in found})
+        if not names:
+            return nb, resources
+        folder = Path(self.submitted_directory) / resources["nbgrader"]["student"] / \
+            resources["nbgrader"]["assignment"]
+        verdicts = judge(names, folder, work_dir=self.work_directory or None)
+        for cell, found in cells:
+            failed = [verdicts[name] for name in found if not verdicts[name].passed]
+            if failed:
+                message = "; ".join(verdict.message for verdict in failed)
+                cell.outputs.append(NotebookNode(output_type="error", ename="JudgeError",
+                                                 evalue=message, traceback=[f"JudgeError: {message}"]))
+        return nb, resources
