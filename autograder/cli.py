@@ -1,6 +1,7 @@
 """The ``autograder`` command: a thin shell over the library (``build``, ``grade``, ``feedback``,
 ``check``); each subcommand parses its arguments and calls one library function."""
 import argparse
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -16,6 +17,14 @@ EXAMPLES = {
     "grade": """
         autograder grade 04_single_layer_gradients                     # submitted/<student>/<unit>/
         autograder grade 04_single_layer_gradients --submissions lms/  # lms/<student>/...
+        autograder grade 04_single_layer_gradients --jobs 4            # four at a time
+    """,
+    "regrade": """
+        autograder regrade 04_single_layer_gradients alice   # after fixing a grading problem
+    """,
+    "export": """
+        autograder export 04_single_layer_gradients --format gradescope  # exports/<unit>/gradescope/
+        autograder export 04_single_layer_gradients --format csv         # exports/<unit>/<unit>-lms.csv
     """,
     "feedback": """
         autograder feedback 04_single_layer_gradients   # feedback/<student>/<unit>/summary.html
@@ -31,6 +40,16 @@ def _unit(value):
     if value not in UNIT_IDS:
         raise argparse.ArgumentTypeError(f"unknown unit {value!r}; the units are: {', '.join(UNIT_IDS)}")
     return value
+
+
+def _positive(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number
 
 
 def _folder(value):
@@ -61,6 +80,17 @@ def parser():
     grade.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
                        help="seconds a notebook cell may run (default: the course setting)")
     grade.add_argument("--no-feedback", action="store_true", help="skip writing feedback pages")
+    grade.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
+                       help="submissions graded at the same time (default: the number of cores)")
+
+    regrade = command("regrade", "Grade one student's submission of a unit again.")
+    regrade.add_argument("unit", type=_unit, metavar="UNIT")
+    regrade.add_argument("student", metavar="STUDENT")
+    regrade.add_argument("--timeout", type=int, default=None, metavar="SECONDS")
+
+    export = command("export", "Export the last grading run for Gradescope or an LMS gradebook.")
+    export.add_argument("unit", type=_unit, metavar="UNIT")
+    export.add_argument("--format", required=True, choices=["gradescope", "csv"], dest="fmt")
 
     feedback = command("feedback", "Write HTML feedback for every graded student of a unit.")
     feedback.add_argument("unit", type=_unit, metavar="UNIT")
@@ -72,6 +102,7 @@ def parser():
 
 
 def main(argv=None):
+    """Run the command; returns the exit status (0 success, 1 some submissions failed, 2 usage)."""
     args = parser().parse_args(argv)
     if args.command == "build":
         from .build import build
@@ -81,9 +112,31 @@ def main(argv=None):
     if args.command == "grade":
         from .grading import grade
         report = grade(args.unit, submissions=args.submissions, cell_timeout=args.timeout,
-                       feedback=not args.no_feedback)
+                       feedback=not args.no_feedback, jobs=args.jobs)
         print(report.summary())
         return 1 if report.failures else 0
+    if args.command == "regrade":
+        from .grading import grade
+        try:
+            report = grade(args.unit, students=[args.student], cell_timeout=args.timeout)
+        except ValueError as error:
+            print(f"autograder regrade: {error}", file=sys.stderr)
+            return 2
+        result = next(s for s in report.students if s.student_id == args.student)
+        print(f"{args.student}: {result.score:g} / {result.max_score:g}")
+        for test in result.tests:
+            if test.score < test.max_score:
+                print(f"  {test.name}: {test.message}")
+        return 1 if result.problems else 0
+    if args.command == "export":
+        from .export import export
+        try:
+            paths = export(args.unit, args.fmt)
+        except FileNotFoundError as error:
+            print(f"autograder export: {error}", file=sys.stderr)
+            return 2
+        print(f"wrote {len(paths)} file(s) under exports/{args.unit}/")
+        return 0
     if args.command == "feedback":
         from .feedback import write_feedback
         try:

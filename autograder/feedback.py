@@ -65,8 +65,8 @@ def summary_page(unit, student):
                        rows="\n".join(_row(test) for test in student["tests"]))
 
 
-def write_feedback(unit, report=None, work_dir=REPO, root=REPO, api=None):
-    """Write every student's feedback for ``unit``; returns the summary pages written.
+def write_feedback(unit, report=None, work_dir=REPO, root=REPO, api=None, students=None):
+    """Write the feedback of every student (or of ``students``) for ``unit``; returns the pages.
 
     ``report`` is a ``GradeReport``; without it the one saved by the last ``grade`` run is used.
     """
@@ -76,11 +76,11 @@ def write_feedback(unit, report=None, work_dir=REPO, root=REPO, api=None):
     path = report_path(unit, work_dir)
     if not path.is_file():
         raise FileNotFoundError(f"no grades for {unit} yet: run `autograder grade {unit}` first")
-    students = json.loads(path.read_text())["students"]
+    everyone = json.loads(path.read_text())["students"]
     api = api or make_api(root=root, work_dir=work_dir,
                           release_dir=work_dir / ".autograder" / "release")
     written = []
-    for student in students:
+    for student in [entry for entry in everyone if students is None or entry["student_id"] in students]:
         folder = work_dir / "feedback" / student["student_id"] / unit
         if (work_dir / "autograded" / student["student_id"] / unit).is_dir():
             with quiet_nbgrader():

@@ -6,10 +6,12 @@ only read: nbgrader works on copies in ``autograded/``.
 """
 import csv
 import json
+import multiprocessing
 import re
 import shutil
 import statistics
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -174,8 +176,44 @@ def _scores(gradebook, unit, student, cells, messages, failed_reason):
     return tests
 
 
+_WORKER_API = {}
+
+
+def _grade_student(unit, student, root, work_dir, cell_timeout, cells):
+    """Autograde one submission and read back its scores and messages (runs in a worker)."""
+    key = (str(root), str(work_dir), cell_timeout)
+    if key not in _WORKER_API:
+        _WORKER_API[key] = make_api(root=root, work_dir=work_dir,
+                                    release_dir=work_dir / ".autograder" / "release",
+                                    cell_timeout=cell_timeout)
+    api = _WORKER_API[key]
+    with quiet_nbgrader():
+        outcome = api.autograde(unit, student, force=True, create=True)
+    result = StudentResult(student)
+    failed_reason = "" if outcome.get("success") else _why_autograde_failed(
+        (outcome.get("log") or "") + (outcome.get("error") or ""))
+    if failed_reason:
+        result.problems.append(failed_reason)
+    messages = _messages(work_dir / "autograded" / student / unit / f"{unit}.ipynb",
+                         cell_timeout or CELL_TIMEOUT)
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
+        result.tests = _scores(gradebook, unit, student, cells, messages, failed_reason)
+    return result
+
+
+def _previous_results(unit, work_dir):
+    """Results of the last grading run (``grades/<unit>.json``), by student, or {}."""
+    path = Path(work_dir) / "grades" / f"{unit}.json"
+    if not path.is_file():
+        return {}
+    saved = json.loads(path.read_text())["students"]
+    return {entry["student_id"]: StudentResult(entry["student_id"],
+                                               [TestResult(**test) for test in entry["tests"]],
+                                               entry["problems"]) for entry in saved}
+
+
 def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_timeout=None,
-          feedback=True):
+          feedback=True, jobs=1, students=None):
     """Autograde every submission of ``unit``; returns a ``GradeReport`` and writes the grade table.
 
     Parameters
@@ -191,12 +229,22 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         Seconds a cell may run (default: the course setting).
     feedback : bool
         Also write each student's feedback (``autograder feedback`` does it on its own).
+    jobs : int
+        Submissions graded at the same time, each in a worker process of its own.
+    students : list of str, optional
+        Grade only these (``autograder regrade``); the others keep their last results.
     """
     get_unit(unit)
     work_dir = Path(work_dir).resolve()
     problems = collect(unit, submissions, work_dir) if submissions else {}
-    students = sorted(path.parent.name for path in (work_dir / "submitted").glob(f"*/{unit}")
-                      if path.is_dir())
+    submitted = sorted(path.parent.name for path in (work_dir / "submitted").glob(f"*/{unit}")
+                       if path.is_dir())
+    if students is not None:
+        unknown = sorted(set(students) - set(submitted))
+        if unknown:
+            raise ValueError(f"no submission of {unit} for {', '.join(unknown)} in "
+                             f"{work_dir / 'submitted'}")
+    todo = submitted if students is None else sorted(students)
     api = make_api(root=root, work_dir=work_dir, release_dir=work_dir / ".autograder" / "release",
                    cell_timeout=cell_timeout)
     with quiet_nbgrader():
@@ -204,30 +252,37 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         checked(api.generate_assignment(unit, force=True, create=True), f"prepare {unit}")
     cells = grade_cell_ids(Path(root) / "solutions" / unit / f"{unit}.ipynb")
 
-    results = [StudentResult(student, problems=[problem]) for student, problem in problems.items()]
-    for result in results:
-        result.tests = [TestResult(name, 0.0, points, result.problems[0]) for name, points in cells]
-    bar = tqdm(students, desc=f"grading {unit}", unit="submission", disable=not progress)
-    for student in bar:
-        bar.set_postfix_str(student)
-        with quiet_nbgrader():
-            outcome = api.autograde(unit, student, force=True, create=True)
-        result = StudentResult(student)
-        failed_reason = "" if outcome.get("success") else _why_autograde_failed(
-            (outcome.get("log") or "") + (outcome.get("error") or ""))
-        if failed_reason:
-            result.problems.append(failed_reason)
-        messages = _messages(work_dir / "autograded" / student / unit / f"{unit}.ipynb",
-                             cell_timeout or CELL_TIMEOUT)
-        with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
-            result.tests = _scores(gradebook, unit, student, cells, messages, failed_reason)
-        results.append(result)
-    results.sort(key=lambda result: result.student_id)
+    results = _previous_results(unit, work_dir) if students is not None else {}
+    for student, problem in problems.items():
+        results[student] = StudentResult(student, [TestResult(name, 0.0, points, problem)
+                                                   for name, points in cells], [problem])
+    arguments = (root, work_dir, cell_timeout, cells)
+    bar = tqdm(total=len(todo), desc=f"grading {unit}", unit="submission", disable=not progress)
+    if jobs <= 1:
+        for student in todo:
+            bar.set_postfix_str(student)
+            results[student] = _grade_student(unit, student, *arguments)
+            bar.update()
+    else:
+        context = multiprocessing.get_context("spawn")  # no kernels or sockets shared with workers
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = {pool.submit(_grade_student, unit, student, *arguments): student
+                       for student in todo}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.set_postfix_str(futures[future])
+                bar.update()
+    bar.close()
+    ordered = [results[student] for student in sorted(results)]
 
-    report = GradeReport(unit, results, write_csv(unit, results, cells, work_dir / "grades"))
+    report = GradeReport(unit, ordered, write_csv(unit, ordered, cells, work_dir / "grades"))
     if feedback:
         from .feedback import write_feedback
-        write_feedback(unit, report, work_dir=work_dir, root=root, api=api)
+        write_feedback(unit, report, work_dir=work_dir, root=root, api=api,
+                       students=None if students is None else set(todo))
+    else:
+        from .feedback import save_report
+        save_report(report, work_dir)
     return report
 
 

@@ -35,7 +35,8 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT):
     # Absolute paths: nbgrader joins them onto the root, which keeps them as they are.
     c.CourseDirectory.source_directory = str(root / "solutions")
     c.CourseDirectory.release_directory = str(root / "exercises")
-    c.CourseDirectory.db_url = f"sqlite:///{work_dir / 'gradebook.db'}"
+    # Parallel graders share the gradebook: let SQLite wait for a lock instead of failing.
+    c.CourseDirectory.db_url = f"sqlite:///{work_dir / 'gradebook.db'}?timeout=120"
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 
     # The student's nnlib must never be replaced by a source version (exact paths: nbgrader
