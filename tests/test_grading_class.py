@@ -160,6 +160,8 @@ def graded_class(tmp_path_factory):
     student("faked_tests_stub_code", reference=False, notebook=fake_test_cells)
     shutil.rmtree(student("deleted_nnlib") / "nnlib")
     student("infinite_loop", regions=[("functional", "relu_derivative", "while True:\n    pass")])
+    student("memory_hog", regions=[("functional", "tanh_derivative",
+                                    "hog = [bytearray(10 ** 8) for _ in range(10 ** 4)]")])
     student("sys_exit_in_a_cell", notebook=insert_after_setup("import sys\nsys.exit('bye')"))
     student("huge_print", notebook=insert_after_setup("print('x' * 50_000_000)"))
     student("syntax_error_in_losses", regions=[("losses", "MSELoss.forward", "return (pred -")])
@@ -247,6 +249,12 @@ def test_an_infinite_loop_costs_only_its_test(graded_class):
     lost = {test.name: test.message for test in result.tests if test.score < test.max_score}
     assert list(lost) == ["test_relu_derivative"]
     assert "did not finish within" in lost["test_relu_derivative"]
+
+
+def test_exhausting_memory_costs_only_its_test(graded_class):
+    result = graded_class["students"]["memory_hog"]
+    lost = {test.name: test.message for test in result.tests if test.score < test.max_score}
+    assert list(lost) == ["test_tanh_derivative"] and "MemoryError" in lost["test_tanh_derivative"]
 
 
 @pytest.mark.parametrize("name", ["sys_exit_in_a_cell", "huge_print", "stray_runtime_warning"])
