@@ -125,7 +125,8 @@ def _compare_arrays(label, got, expected, rtol, atol):
     scale = float(np.max(np.abs(expected[finite]))) if finite.any() else 0.0
     close = np.abs(got[finite] - expected[finite]) <= atol * max(scale, 1.0) + rtol * np.abs(expected[finite])
     if not np.all(close):
-        hint = reference_nnlib().gradcheck.diagnose(got, expected, tol=rtol)
+        hint = reference_nnlib().gradcheck.diagnose(got, expected, tol=rtol,
+                                                    otherwise="differs from the right answer")
         wrong = int(np.sum(~close))
         detail = f"{label} {hint}" if hint else f"{label} differs from the right answer"
         raise GradingError(f"{detail} ({wrong} of {got.size} entries off; largest error "

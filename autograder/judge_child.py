@@ -48,10 +48,11 @@ def isolate():
 
     hide = [path for path in os.environ.get("JUDGE_HIDE", "").split(os.pathsep) if path]
     readonly = os.environ.get("JUDGE_READONLY")
-    commands = [["mount", "-t", "tmpfs", "-o", "size=64k,mode=000", "none", path] for path in hide]
-    if readonly:
+    commands = []
+    if readonly:  # first: a bind mount made later would uncover what the tmpfs mounts hide
         commands += [["mount", "--bind", readonly, readonly],
                      ["mount", "-o", "remount,bind,ro", readonly, readonly]]
+    commands += [["mount", "-t", "tmpfs", "-o", "size=64k,mode=000", "none", path] for path in hide]
     for command in commands:
         if subprocess.run(command, capture_output=True).returncode != 0:
             os._exit(97)

@@ -102,3 +102,16 @@ def test_committed_notebooks_have_no_outputs(notebook):
     cells = json.loads(notebook.read_text())["cells"]
     assert all(not cell.get("outputs") and not cell.get("execution_count")
                for cell in cells if cell["cell_type"] == "code")
+
+
+@pytest.mark.parametrize("notebook", sorted((REPO / "solutions").rglob("*.ipynb")), ids=lambda p: p.name)
+def test_solution_notebooks_have_valid_nbgrader_metadata(notebook):
+    import nbformat
+    from nbgrader.nbgraderformat import MetadataValidator
+
+    nb = nbformat.read(notebook, as_version=4)
+    MetadataValidator().validate_nb(nb)  # raises on malformed nbgrader metadata
+    ids = [cell.metadata.nbgrader.grade_id for cell in nb.cells if "nbgrader" in cell.metadata]
+    assert len(ids) == len(set(ids)), "grade ids must be unique"
+    tests = [cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+    assert tests and all(cell.metadata.nbgrader.locked for cell in tests), "test cells are locked"

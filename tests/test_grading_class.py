@@ -161,7 +161,7 @@ def graded_class(tmp_path_factory):
     shutil.rmtree(student("deleted_nnlib") / "nnlib")
     student("infinite_loop", regions=[("functional", "relu_derivative", "while True:\n    pass")])
     student("memory_hog", regions=[("functional", "tanh_derivative",
-                                    "hog = [bytearray(10 ** 8) for _ in range(10 ** 4)]")])
+                                    "hog = np.ones(10 * 1024 ** 3 // 8)  # 10 GB")])
     student("sys_exit_in_a_cell", notebook=insert_after_setup("import sys\nsys.exit('bye')"))
     student("huge_print", notebook=insert_after_setup("print('x' * 50_000_000)"))
     student("syntax_error_in_losses", regions=[("losses", "MSELoss.forward", "return (pred -")])

@@ -116,16 +116,15 @@ def test_the_reference_and_other_students_are_out_of_reach(tmp_path):
     other = work / "submitted" / "alice" / "04_single_layer_gradients" / "nnlib"
     shutil.copytree(REFERENCE_DIR, other, ignore=shutil.ignore_patterns("__pycache__"))
     body = f"""
-        import importlib.util
-        for folder in [{str(REFERENCE_DIR)!r}, {str(other)!r}]:
+        for folder in [{str(REFERENCE_DIR)!r}, {str(other)!r}, {str(REPO / '.git')!r}]:
             try:
-                spec = importlib.util.spec_from_file_location("copied", folder + "/functional.py")
-                module = importlib.util.module_from_spec(spec)
-                spec.loader.exec_module(module)
-            except Exception:
-                continue
-            s = 1 / (1 + np.exp(-z))
-            return s * (1 - s)  # only reached if the copy could be read: the right answer
+                import os
+                readable = bool(os.listdir(folder))
+            except OSError:
+                readable = False
+            if readable:  # stands for copying the answer out of what could be read
+                s = 1 / (1 + np.exp(-z))
+                return s * (1 - s)
         return sigmoid(z)
     """
     verdict = judge_function(NAME, submission(tmp_path, body=body, wrong=False), limits=FAST,

@@ -1,9 +1,6 @@
 """Probes of unit 04: activation derivatives, MSE and BCE, numerical gradients, logistic regression."""
-import types
-
 import numpy as np
 
-from ..reference import reference_nnlib
 from . import probe
 
 
@@ -106,11 +103,21 @@ def _(nn, rng):
     return {"loss": loss, "dw": dw, "db": db}
 
 
+def _quadratic_bowl(model, centre_w, centre_b):
+    """A stand-in for loss_and_gradients: (w - c)^2 + (b - d)^2 and its gradient.
+
+    It grades fit apart from the gradients (a wrong loss_and_gradients fails only its own test)
+    and, unlike the reference, gives a judged process nothing to copy.
+    """
+    def loss_and_gradients(X, t):
+        return (float(np.sum((model.w - centre_w) ** 2) + (model.b - centre_b) ** 2),
+                2.0 * (model.w - centre_w), float(2.0 * (model.b - centre_b)))
+    return loss_and_gradients
+
+
 @probe("nnlib.logistic.LogisticRegression.fit", label="LogisticRegression.fit")
 def _(nn, rng):
     model, X, t = _logistic_problem(nn, rng)
-    # Graded apart from the gradients: the fit loop runs on the reference loss_and_gradients.
-    reference = reference_nnlib().logistic.LogisticRegression.loss_and_gradients
-    model.loss_and_gradients = types.MethodType(reference, model)
+    model.loss_and_gradients = _quadratic_bowl(model, rng.normal(size=model.w.shape), float(rng.normal()))
     losses = model.fit(X, t, lr=0.3, epochs=12)
     return {"losses per epoch": list(losses), "w after fit": model.w, "b after fit": float(model.b)}

@@ -27,7 +27,7 @@ def check_close(name, actual, expected, rtol=1e-7, atol=1e-12):
     if actual_array.shape != expected.shape:
         raise AssertionError(f"{name}: expected shape {expected.shape}, got {actual_array.shape}")
     if not np.allclose(actual_array, expected, rtol=rtol, atol=atol):
-        hint = diagnose(actual_array, expected, tol=rtol)
+        hint = diagnose(actual_array, expected, tol=rtol, otherwise="")
         raise AssertionError(f"{name}: expected {_show(expected)}\n  but got {_show(actual_array)}"
                              + (f"\n  Hint: your result {hint}." if hint else ""))
     print(f"\u2713 {name}")

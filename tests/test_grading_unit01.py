@@ -1,0 +1,168 @@
+"""A simulated class for unit 01 (sigmoid and perceptron), graded by real nbgrader.
+
+The reference scores full marks and the untouched release zero; each plausible mistake loses the
+points of its own test (only that one: the probes isolate predict, update and fit from each other)
+with a phrase of the right message in the feedback; correct alternatives keep full marks; no
+submitted file changes.
+"""
+import pytest
+
+from simulated_class import grade_class, make_submission
+
+UNIT = "01_linear_limits"
+pytestmark = pytest.mark.slow
+
+STABLE_UPDATE = """
+    prediction = 1 if x @ self.w + self.b >= 0 else 0
+    error = target - prediction
+    if error == 0:
+        return False
+    {step}
+    return True
+"""
+
+# name: (region rewrites, the test that must lose points, phrase(s) its feedback must contain)
+MISTAKES = {
+    # exp(x) / (1 + exp(x)) everywhere: inf / inf = nan once x > 709.
+    "sigmoid_nan_for_large_x": (
+        [("functional", "sigmoid", "return np.exp(x) / (1.0 + np.exp(x))")],
+        "test_sigmoid", "inf or nan"),
+    # A score of exactly 0 must predict class 1.
+    "predict_strict_inequality": (
+        [("perceptron", "Perceptron.predict", "return (X @ self.w + self.b > 0).astype(np.int64)")],
+        "test_predict", "entries differ"),
+    "update_ignores_learning_rate": (
+        [("perceptron", "Perceptron.update", STABLE_UPDATE.format(
+            step="self.w += error * x\n    self.b += error"))],
+        "test_update", "b after each update"),
+    # Hebb-like: moves the weights towards every sample's class, right or wrong.
+    "update_on_every_sample": (
+        [("perceptron", "Perceptron.update", """
+            sign = 1.0 if target == 1 else -1.0
+            self.w += self.lr * sign * x
+            self.b += self.lr * sign
+            return True
+        """)],
+        "test_update", "after each update"),
+    "fit_never_stops_early": (
+        [("perceptron", "Perceptron.fit", """
+            mistakes_per_epoch = []
+            for _ in range(max_epochs):
+                mistakes_per_epoch.append(sum(self.update(X[i], y[i]) for i in range(len(X))))
+            return mistakes_per_epoch
+        """)],
+        "test_fit", ("mistakes per epoch on separable data", "expected a list of")),
+    # Stops on a clean epoch without recording its 0.
+    "fit_drops_the_clean_epoch": (
+        [("perceptron", "Perceptron.fit", """
+            mistakes_per_epoch = []
+            for _ in range(max_epochs):
+                order = self.rng.permutation(len(X)) if shuffle else range(len(X))
+                mistakes = sum(self.update(X[i], y[i]) for i in order)
+                if mistakes == 0:
+                    break
+                mistakes_per_epoch.append(mistakes)
+            return mistakes_per_epoch
+        """)],
+        "test_fit", ("mistakes per epoch on separable data", "expected a list of")),
+}
+
+ALTERNATIVES = {
+    "loops_and_other_formulas": [
+        # never exponentiates a positive number: exp(-|x|) serves both halves
+        ("functional", "sigmoid", """
+            e = np.exp(-np.abs(x))
+            return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        """),
+        ("perceptron", "Perceptron.predict", """
+            labels = np.zeros(len(X), dtype=np.int64)
+            for i in range(len(X)):
+                if np.dot(X[i], self.w) + self.b >= 0:
+                    labels[i] = 1
+            return labels
+        """),
+        # reuses predict on a batch of one, and writes the two cases out
+        ("perceptron", "Perceptron.update", """
+            prediction = self.predict(x[None, :])[0]
+            if prediction == target:
+                return False
+            if target == 1:
+                self.w = self.w + self.lr * x
+                self.b = self.b + self.lr
+            else:
+                self.w = self.w - self.lr * x
+                self.b = self.b - self.lr
+            return True
+        """),
+        ("perceptron", "Perceptron.fit", """
+            history = []
+            while len(history) < max_epochs:
+                order = self.rng.permutation(len(X)) if shuffle else np.arange(len(X))
+                count = 0
+                for i in order:
+                    if self.update(X[i], y[i]):
+                        count += 1
+                history.append(count)
+                if count == 0:
+                    return history
+            return history
+        """),
+    ],
+    # the textbook formula: exp(1000) overflows to inf with a RuntimeWarning, but 1 / (1 + inf) is
+    # the right value 0, so the values (what is graded) are all correct
+    "textbook_sigmoid_with_overflow_warnings": [
+        ("functional", "sigmoid", "return 1.0 / (1.0 + np.exp(-x))"),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    students = {"reference": lambda release, folder: make_submission(release, folder),
+                "untouched_release": lambda release, folder: make_submission(release, folder,
+                                                                             reference=False)}
+    for name, (regions, _, _) in MISTAKES.items():
+        students[name] = lambda release, folder, regions=regions: make_submission(
+            release, folder, regions=regions)
+    for name, regions in ALTERNATIVES.items():
+        students[name] = lambda release, folder, regions=regions: make_submission(
+            release, folder, regions=regions)
+    return grade_class(UNIT, tmp_path_factory.mktemp("unit01"), students)
+
+
+def lost(result):
+    return {test.name: test.message for test in result.tests if test.score < test.max_score}
+
+
+def feedback(graded, student):
+    return (graded["work"] / "feedback" / student / UNIT / "summary.html").read_text()
+
+
+def test_reference_full_marks_and_untouched_release_zero(graded):
+    reference = graded["students"]["reference"]
+    assert reference.score == reference.max_score == 6, lost(reference)
+    assert [test.name for test in reference.tests] == ["test_sigmoid", "test_predict", "test_update",
+                                                       "test_fit"]
+    untouched = graded["students"]["untouched_release"]
+    assert all(test.score == 0 for test in untouched.tests)
+    assert all("not implemented yet" in test.message for test in untouched.tests)
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_each_mistake_loses_only_its_test_with_the_right_message(graded, name):
+    _, test_name, phrases = MISTAKES[name]
+    failed = lost(graded["students"][name])
+    assert list(failed) == [test_name], failed
+    for phrase in [phrases] if isinstance(phrases, str) else phrases:
+        assert phrase in failed[test_name]
+        assert phrase in feedback(graded, name)
+
+
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
+def test_correct_alternatives_keep_full_marks(graded, name):
+    result = graded["students"][name]
+    assert result.score == result.max_score == 6, lost(result)
+
+
+def test_no_submitted_file_is_modified_or_lost(graded):
+    assert graded["after"] == graded["before"]
