@@ -235,7 +235,7 @@ def _reference_result(name, seed):
     # The same round trip as the child's: tuples become lists, numbers stay numbers.
     arrays, kinds = {}, {}
     flatten(expected, "", arrays, kinds)
-    return _rebuild(expected, "", kinds, arrays), expected
+    return _rebuild(expected, "", kinds, arrays)
 
 
 def judge_function(name, submission, seed=None, limits=Limits(), work_dir=None):
@@ -284,7 +284,7 @@ def judge_function(name, submission, seed=None, limits=Limits(), work_dir=None):
         if status.startswith("NotImplementedError"):
             return Verdict(name, False, f"{short} is not implemented yet")
         return Verdict(name, False, f"{short} raised {status}")
-    reference_view, _ = _reference_result(name, seed)
+    reference_view = _reference_result(name, seed)
     got = _rebuild(reference_view, "", kinds, arrays)
     try:
         compare(probe.label or short, got, reference_view, rtol=probe.rtol, atol=probe.atol)
