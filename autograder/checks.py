@@ -140,10 +140,11 @@ def grade(name, seed=None):
     probe = PROBES[name]
     student = student_nnlib()
     seed = secrets.randbits(64) if seed is None else seed
-    expected = probe.run(reference_nnlib(), np.random.default_rng(seed))
+    reference = reference_nnlib()
+    expected = probe.judged(probe.run(reference, np.random.default_rng(seed)), reference, seed)
     short = name.split(".", 2)[-1]
     try:
-        got = probe.run(student, np.random.default_rng(seed))
+        got = probe.judged(probe.run(student, np.random.default_rng(seed)), reference, seed)
     except NotImplementedError as error:
         raise GradingError(f"{short} is not implemented yet ({error})") from None
     except GradingError:

@@ -231,8 +231,8 @@ def _rebuild(expected, path, kinds, arrays):
 
 
 def _reference_result(name, seed):
+    """The reference's raw result, after the same round trip as the child's (tuples become lists)."""
     expected = PROBES[name].run(reference_nnlib(), np.random.default_rng(seed))
-    # The same round trip as the child's: tuples become lists, numbers stay numbers.
     arrays, kinds = {}, {}
     flatten(expected, "", arrays, kinds)
     return _rebuild(expected, "", kinds, arrays)
@@ -284,12 +284,17 @@ def judge_function(name, submission, seed=None, limits=Limits(), work_dir=None):
         if status.startswith("NotImplementedError"):
             return Verdict(name, False, f"{short} is not implemented yet")
         return Verdict(name, False, f"{short} raised {status}")
-    reference_view = _reference_result(name, seed)
-    got = _rebuild(reference_view, "", kinds, arrays)
+    reference_raw = _reference_result(name, seed)
+    got = _rebuild(reference_raw, "", kinds, arrays)
     try:
+        reference_view = probe.judged(reference_raw, reference_nnlib(), seed)
+        got = probe.judged(got, reference_nnlib(), seed)
         compare(probe.label or short, got, reference_view, rtol=probe.rtol, atol=probe.atol)
     except GradingError as error:
         return Verdict(name, False, str(error))
+    except Exception as error:  # a result of a form the probe's evaluate or compare cannot read
+        return Verdict(name, False, f"{short} returned something that could not be judged "
+                                    f"({type(error).__name__}: {error})")
     return Verdict(name, True)
 
 

@@ -63,9 +63,10 @@ def make_submission(release, destination, reference=True, regions=(), notebook=N
     return destination
 
 
-def grade_class(unit, scratch, students, cell_timeout=10):
+def grade_class(unit, scratch, students, cell_timeout=10, jobs=2):
     """Release ``unit`` into ``scratch``, build each student with ``students[name](release, folder)``
-    (returning nothing; it writes the submission into ``folder``), grade them all with real nbgrader.
+    (returning nothing; it writes the submission into ``folder``), grade them all with real nbgrader,
+    ``jobs`` submissions at a time (``--jobs 1`` gives the same grades: test_parallel_grading.py).
 
     Returns ``{"report", "students" (by id), "submissions", "before" (file hashes), "work"}``.
     """
@@ -86,6 +87,6 @@ def grade_class(unit, scratch, students, cell_timeout=10):
 
     before = hashes()
     report = grade(unit, submissions=submissions, work_dir=scratch / "work", progress=False,
-                   cell_timeout=cell_timeout)
+                   cell_timeout=cell_timeout, jobs=jobs)
     return {"report": report, "students": {s.student_id: s for s in report.students},
             "submissions": submissions, "before": before, "after": hashes(), "work": scratch / "work"}

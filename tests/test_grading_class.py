@@ -121,6 +121,12 @@ fake.grade = lambda *args, **kwargs: None
 sys.modules["autograder.checks"] = fake
 from . import testing as _testing
 _testing.check_close = lambda name, *args, **kwargs: print("\u2713", name)
+# Silence every failure in the kernel: no traceback shown, no error output for nbgrader to see.
+from IPython import get_ipython
+_shell = get_ipython()
+if _shell is not None:  # in the kernel, not in the judge's child
+    _shell.showtraceback = _shell._showtraceback = lambda *args, **kwargs: None
+sys.excepthook = lambda *args: None
 """
 
 

@@ -23,7 +23,7 @@ MISTAKES = {
         "test_step", ["step(z)['z = 0']: expected 1, got 0"]),
     "forward_forgets_the_bias": (
         [("logic", "ThresholdLayer.forward", "return step(X @ self.W)")],
-        "test_threshold_layer_forward", ["entries differ from the right answer"]),
+        "test_threshold_layer_forward", ["scores X @ W + b given to step", "differs from the right answer"]),
     "forward_squeezes_one_unit_to_shape_n": (
         [("logic", "ThresholdLayer.forward", "return np.squeeze(step(X @ self.W + self.b))")],
         "test_threshold_layer_forward", ["2 inputs, 1 unit", "expected shape (", ", 1), got ("]),

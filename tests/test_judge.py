@@ -141,8 +141,9 @@ def test_the_reference_and_other_students_are_out_of_reach(tmp_path):
     ("while True:\n    pass", ""),
 ], ids=["fork_bomb", "ten_gigabytes", "endless_import"])
 def test_resource_abuse_is_contained(tmp_path, cheat, phrase):
-    verdict = judge_function(NAME, submission(tmp_path, cheat, wrong=False), limits=FAST)
+    seed = int.from_bytes(os.urandom(7), "big")  # names this test's children among any others
+    verdict = judge_function(NAME, submission(tmp_path, cheat, wrong=False), seed=seed, limits=FAST)
     assert not verdict.passed and phrase in verdict.message
     leftover = [line for line in os.popen("ps -eo args").read().splitlines()
-                if "autograder.judge_child" in line]
+                if f"autograder.judge_child {NAME} {seed} " in line]
     assert leftover == []

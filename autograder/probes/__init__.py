@@ -4,6 +4,13 @@ A probe is a function ``probe(nn, rng) -> result`` that draws inputs from ``rng`
 function of the package ``nn`` (the student's nnlib or the reference), and returns what must match:
 arrays, numbers, or lists/dicts of them. Run with the same seed on both packages, the two results
 are compared by ``autograder.checks.compare``. One module per unit registers its probes here.
+
+Probes run inside the judge's untrusted child, so nothing in them may be a solution a student could
+call instead of writing their own (a "trusted" ``predict`` or the AND gate's weights). Where judging
+needs such a thing, the probe returns raw numbers and names an ``evaluate(result, reference, rng)``
+that turns them into what is compared. It runs only on the trusted side (the judge's parent, or the
+hidden test), on the student's result and the reference's alike, with ``reference`` the reference
+nnlib (hidden from the child) and ``rng`` a generator both calls share.
 """
 from dataclasses import dataclass
 from typing import Callable
@@ -18,14 +25,23 @@ class Probe:
     rtol: float = 1e-6
     atol: float = 1e-9
     label: str = ""
+    evaluate: Callable = None
+
+    def judged(self, result, reference, seed):
+        """What is compared: ``result`` itself, or what ``evaluate`` makes of it (trusted side only)."""
+        if self.evaluate is None:
+            return result
+        import numpy as np
+
+        return self.evaluate(result, reference, np.random.default_rng([seed, 1]))
 
 
-def probe(name, rtol=1e-6, atol=1e-9, label=""):
+def probe(name, rtol=1e-6, atol=1e-9, label="", evaluate=None):
     """Register the decorated function as the probe of the graded function ``name``."""
     def register(function):
         if name in PROBES:
             raise ValueError(f"two probes for {name}")
-        PROBES[name] = Probe(name, function, rtol, atol, label)
+        PROBES[name] = Probe(name, function, rtol, atol, label, evaluate)
         return function
     return register
 

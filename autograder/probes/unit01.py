@@ -1,11 +1,12 @@
 """Probes of unit 01: the stable sigmoid and the perceptron (predict, update rule, fit loop).
 
-Each perceptron method is graded on its own: the update probe gives the model a trusted
-``predict`` and the fit probe a trusted ``update`` (written out below, not taken from the reference
-nnlib, which the judge's child cannot read), so a mistake in one method costs only its own test.
+Each perceptron method is graded on its own. The fit probe gives the model a scripted ``update``
+that is no perceptron rule at all: it says "mistake" a set number of times per sample, and records
+which samples ``fit`` visits, in what order and with which targets. So fit is judged on its loop
+(every sample once per epoch, mistakes counted, stop after a clean epoch or ``max_epochs``), a
+mistake in ``update`` costs only its own test, and the probes hold no solution a judged process
+could call. ``update`` runs with the student's own ``predict`` should it call it.
 """
-import types
-
 import numpy as np
 
 from . import probe
@@ -30,21 +31,6 @@ def _integer_perceptron(nn, rng, n_features, lr):
     model.w[...] = rng.integers(-2, 3, n_features)
     model.b = float(rng.integers(-1, 2))
     return model
-
-
-def _trusted_predict(self, X):
-    X = np.asarray(X, dtype=np.float64)
-    return (X @ self.w + self.b >= 0).astype(np.int64)
-
-
-def _trusted_update(self, x, target):
-    x = np.asarray(x, dtype=np.float64)
-    error = int(target) - (1 if float(x @ self.w + self.b) >= 0 else 0)
-    if error == 0:
-        return False
-    self.w += self.lr * error * x
-    self.b += self.lr * error
-    return True
 
 
 @probe("nnlib.perceptron.Perceptron.predict", label="Perceptron.predict(X)")
@@ -72,7 +58,6 @@ def _(nn, rng):
     lr = float(rng.choice([0.25, 0.5, 0.75, 1.5, 2.0]))  # binary fractions: scores stay exact
     model = _integer_perceptron(nn, rng, n_features, lr)
     model.b = 0.0
-    model.predict = types.MethodType(_trusted_predict, model)  # in case update calls predict
     # First a sample on the boundary (score exactly 0 predicts 1) whose target is 0: a mistake.
     samples = [np.zeros(n_features)] + list(rng.integers(-2, 3, (14, n_features)).astype(np.float64))
     targets = [0] + [int(t) for t in rng.integers(0, 2, 14)]
@@ -86,58 +71,68 @@ def _(nn, rng):
             "returned (True exactly on a mistake)": returned}
 
 
-def _separable_problem(rng):
-    """Points with a margin around a random line: the perceptron separates them in few mistakes."""
-    n_features = int(rng.integers(2, 4))
-    while True:
-        u = rng.normal(size=n_features)
-        c = float(rng.normal(0.0, 0.5))
-        X = rng.normal(0.0, 1.5, (int(rng.integers(10, 20)), n_features))
-        scores = (X @ u + c) / np.linalg.norm(u)
-        X = X[np.abs(scores) > 0.2]
-        y = (X @ u + c > 0).astype(np.int64)
-        if len(X) < 4 or y.min() == y.max():
-            continue
-        # Perceptron convergence theorem on the inputs extended by a 1 (for the bias):
-        # at most (R / gamma)^2 mistakes in all, whatever the order of the samples.
-        extended = np.column_stack([X, np.ones(len(X))])
-        direction = np.append(u, c) / np.linalg.norm(np.append(u, c))
-        gamma = np.min((2 * y - 1) * (extended @ direction))
-        radius = np.max(np.linalg.norm(extended, axis=1))
-        if (radius / gamma) ** 2 <= 300:
-            return X, y
+class _ScriptedUpdate:
+    """Stands in for ``Perceptron.update`` in the fit probe: sample ``i`` counts as a mistake on its
+    first ``mistakes[i]`` visits, whatever the weights. Records every visit as ``(i, target)``."""
+
+    def __init__(self, X, mistakes):
+        self.rows = {np.asarray(x, dtype=np.float64).tobytes(): i for i, x in enumerate(X)}
+        self.remaining = [int(m) for m in mistakes]
+        self.visits = []
+
+    def __call__(self, x, target):
+        key = np.asarray(x, dtype=np.float64).reshape(-1).tobytes()
+        if key not in self.rows:
+            raise ValueError("fit passed update a sample that is not a row of X")
+        i = self.rows[key]
+        self.visits.append((i, int(target)))
+        self.remaining[i] -= 1
+        return self.remaining[i] >= 0
 
 
-def _fitted(nn, rng, X, y, **fit_args):
-    model = nn.perceptron.Perceptron(X.shape[1], lr=float(rng.choice([0.5, 1.0, 2.0])),
+def _epochs(visits, n_samples):
+    """The visits cut into epochs of ``n_samples`` (the last one may be short)."""
+    return [visits[start:start + n_samples] for start in range(0, len(visits), n_samples)]
+
+
+def _fit_run(nn, rng, n_samples, mistakes, max_epochs, shuffle):
+    """Fit a perceptron with a scripted update on distinct random rows; what it did, as numbers."""
+    n_features = int(rng.integers(1, 4))
+    X = rng.normal(0.0, 1.5, (n_samples, n_features))
+    y = rng.integers(0, 2, n_samples)
+    model = nn.perceptron.Perceptron(n_features, lr=float(rng.choice([0.5, 1.0, 2.0])),
                                      rng=int(rng.integers(2 ** 31)))
-    # Graded apart from the update rule and predict: fit runs on trusted copies of both.
-    model.update = types.MethodType(_trusted_update, model)
-    model.predict = types.MethodType(_trusted_predict, model)
-    mistakes = model.fit(X, y, **fit_args)
-    return model, mistakes
+    scripted = _ScriptedUpdate(X, mistakes)
+    model.update = scripted  # an instance attribute: self.update(x, target) calls the script
+    returned = model.fit(X, y, max_epochs=max_epochs, shuffle=shuffle)
+    epochs = _epochs(scripted.visits, n_samples)
+    return {"returned": returned, "epochs": epochs, "y": y}
 
 
 @probe("nnlib.perceptron.Perceptron.fit", label="Perceptron.fit")
 def _(nn, rng):
-    X, y = _separable_problem(rng)
-    model, separable = _fitted(nn, rng, X, y, max_epochs=400)
+    # Separable in effect: sample i is a mistake on its first mistakes[i] visits, so epoch e has
+    # as many mistakes as samples with mistakes[i] > e, and epoch max(mistakes) + 1 is clean.
+    n = int(rng.integers(5, 10))
+    mistakes = rng.integers(0, 4, n)
+    mistakes[int(rng.integers(n))] = 3
+    plain = _fit_run(nn, rng, n, mistakes, 50, shuffle=False)
+    visited = [[i for i, _ in epoch] for epoch in plain["epochs"]]
+    targets_right = all(t == int(plain["y"][i]) for epoch in plain["epochs"] for i, t in epoch)
 
-    # Not separable for sure: one point appears twice, with both labels.
-    Z = rng.normal(0.0, 1.5, (int(rng.integers(4, 9)), 2))
-    Z = np.concatenate([Z, Z[:1]])
-    t = np.append(rng.integers(0, 2, len(Z) - 1), 0)
-    t[0] = 1
+    # Never clean: one sample is always a mistake, so fit must run exactly max_epochs epochs.
     max_epochs = int(rng.integers(3, 9))
-    stuck, not_separable = _fitted(nn, rng, Z, t, max_epochs=max_epochs)
+    stuck = _fit_run(nn, rng, n, np.append(rng.integers(0, 3, n - 1), 10 ** 6), max_epochs, False)
 
-    # The visiting order under shuffle=True is the student's choice; only the outcome is compared.
-    shuffled, shuffled_mistakes = _fitted(nn, rng, X, y, max_epochs=400, shuffle=True)
-    separated = (isinstance(shuffled_mistakes, (list, tuple)) and len(shuffled_mistakes) > 0
-                 and shuffled_mistakes[-1] == 0
-                 and bool(np.array_equal(_trusted_predict(shuffled, X), y)))
-    return {"mistakes per epoch on separable data": separable,
-            "w after fit on separable data": model.w, "b after fit on separable data": float(model.b),
-            f"mistakes per epoch on data no line separates, max_epochs={max_epochs}": not_separable,
-            "w after fit on data no line separates": stuck.w,
-            "separable data separated with shuffle=True": bool(separated)}
+    # Shuffled: the order is the student's choice; each epoch must still visit every sample once.
+    shuffled = _fit_run(nn, rng, n, mistakes, 50, shuffle=True)
+    every_sample_once = all(sorted(i for i, _ in epoch) == list(range(n))
+                            for epoch in shuffled["epochs"])
+    return {"mistakes per epoch on separable data": plain["returned"],
+            "samples update was given, epoch by epoch (shuffle=False)": visited,
+            "update given each sample with its own label y[i]": targets_right,
+            f"epochs run on data no line separates, max_epochs={max_epochs}": len(stuck["epochs"]),
+            f"mistakes per epoch on data no line separates, max_epochs={max_epochs}":
+                stuck["returned"],
+            "every sample visited once per epoch with shuffle=True": every_sample_once,
+            "mistakes per epoch with shuffle=True": shuffled["returned"]}

@@ -1,16 +1,17 @@
 """Probes of unit 02: the step function, a layer of threshold units, logic-gate weights, XOR.
 
 A gate has many right answers (any weights implementing it, e.g. the reference's scaled by 10), so
-the gate and XOR probes never compare weights: they compare BEHAVIOUR, the outputs of the student's
-weights run through a trusted threshold unit written out below (not the student's ``step`` or
-``forward``, and not the reference nnlib, which the judge's child cannot read). Behaviour is checked
-on the four corners of {0, 1}^2 and on inputs up to ``RADIUS`` away from them in each coordinate:
-a unit whose line passes through a corner (``x1 + x2 >= 2`` for AND) gets the corners right but
-flips on a slightly noisy input. For a linear threshold, the outputs on the four vertices of the box
-around a corner decide the whole box, so those vertices are always among the probed points.
+the gate and XOR probes never compare weights: they compare BEHAVIOUR. The judged process only
+returns the weights; ``evaluate`` (trusted side only) runs them through the reference's threshold
+units on the four corners of {0, 1}^2 and on inputs up to ``RADIUS`` away from them in each
+coordinate: a unit whose line passes through a corner (``x1 + x2 >= 2`` for AND) gets the corners
+right but flips on a slightly noisy input. For a linear threshold, the outputs on the four vertices
+of the box around a corner decide the whole box, so those vertices are always among the probed points.
 
-Each function is graded on its own: ``forward`` runs with a trusted ``step`` in place of the
-student's, and ``xor_network`` with trusted gate functions in place of the student's.
+Each function is graded on its own, with stand-ins that are no solution a judged process could
+call: ``forward`` runs with a ``step`` that passes its argument through, so what is compared is the
+scores ``X @ W + b`` it hands to ``step``; ``xor_network`` runs with gate functions returning marker
+weights, which ``evaluate`` replaces by the reference's gates before judging the network.
 """
 import contextlib
 
@@ -23,15 +24,14 @@ _CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 _BOX = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]]) * RADIUS
 
 
-def _trusted_step(z):
-    z = np.asarray(z, dtype=np.float64)
-    return np.where(z >= 0, 1.0, 0.0)
+def _passed_through(z):
+    """Stands in for ``step`` while ``forward`` is judged: returns the scores it was given."""
+    return np.array(z, dtype=np.float64, copy=True)
 
 
-def _trusted_units(X, W, b):
-    """Outputs of threshold units with weights ``W`` (D, M) and biases ``b`` (M,): shape (N, M)."""
-    return _trusted_step(np.asarray(X, dtype=np.float64) @ np.asarray(W, dtype=np.float64)
-                         + np.asarray(b, dtype=np.float64))
+def _reference_units(reference, X, W, b):
+    """Outputs of the reference's threshold units with weights ``W`` (D, M), biases ``b``: (N, M)."""
+    return reference.logic.ThresholdLayer(W, b).forward(X)
 
 
 @contextlib.contextmanager
@@ -82,16 +82,19 @@ def _is_array(value, shape):
     return type(value) is np.ndarray and value.shape == shape and value.dtype.kind in "biuf"
 
 
-def _gate_behaviour(weights, rng):
-    """What must hold for a gate function: its return value's form, then its outputs."""
-    X = _near_corners(rng)  # drawn first, so both runs see the same points whatever happens next
-    result = weights()
-    pair = isinstance(result, (tuple, list)) and len(result) == 2
-    W, b = result if pair else (None, None)
+def _is_pair(value):
+    return isinstance(value, (tuple, list)) and len(value) == 2
+
+
+def _gate_behaviour(result, reference, rng):
+    """What must hold for a gate function's return value: its form, then its outputs."""
+    returned = result["returned"]
+    pair = _is_pair(returned)
+    W, b = returned if pair else (None, None)
     checks = {"returns a pair (W, b)": pair,
               "W is a numpy array of shape (2, 1)": _is_array(W, (2, 1)),
               "b is a numpy array of shape (1,)": _is_array(b, (1,))}
-    return _behaviour(checks, X, lambda X: _trusted_units(X, W, b)[:, 0])
+    return _behaviour(checks, _near_corners(rng), lambda X: _reference_units(reference, X, W, b)[:, 0])
 
 
 def _zeros_and_ones(label, out):
@@ -145,49 +148,84 @@ def _(nn, rng):
     single, W1, b1 = _integer_layer(nn, rng, 2, 1)
     X1 = rng.permutation(np.concatenate([_CORNERS, _on_the_thresholds(rng, W1, b1),
                                          rng.uniform(-1.0, 2.0, (2, 2))]))
-    # Graded apart from step: the layer runs on a trusted step.
-    with _replaced(nn.logic, step=_trusted_step):
+    # Graded apart from step: with step passing its argument through, forward returns its scores.
+    with _replaced(nn.logic, step=_passed_through):
         many = layer.forward(X)
         one = single.forward(X1)
-    return {**_zeros_and_ones(f"{d} inputs, {m} units, {len(X)} samples", many),
-            **_zeros_and_ones(f"2 inputs, 1 unit, {len(X1)} samples", one)}
+    return {f"scores X @ W + b given to step: {d} inputs, {m} units, {len(X)} samples": many,
+            f"scores X @ W + b given to step: 2 inputs, 1 unit, {len(X1)} samples": one}
 
 
-@probe("nnlib.logic.and_gate_weights", label="and_gate_weights()")
+@probe("nnlib.logic.and_gate_weights", label="and_gate_weights()", evaluate=_gate_behaviour)
 def _(nn, rng):
-    return _gate_behaviour(nn.logic.and_gate_weights, rng)
+    return {"returned": nn.logic.and_gate_weights()}
 
 
-@probe("nnlib.logic.or_gate_weights", label="or_gate_weights()")
+@probe("nnlib.logic.or_gate_weights", label="or_gate_weights()", evaluate=_gate_behaviour)
 def _(nn, rng):
-    return _gate_behaviour(nn.logic.or_gate_weights, rng)
+    return {"returned": nn.logic.or_gate_weights()}
 
 
-@probe("nnlib.logic.nand_gate_weights", label="nand_gate_weights()")
+@probe("nnlib.logic.nand_gate_weights", label="nand_gate_weights()", evaluate=_gate_behaviour)
 def _(nn, rng):
-    return _gate_behaviour(nn.logic.nand_gate_weights, rng)
+    return {"returned": nn.logic.nand_gate_weights()}
 
 
-def _trusted_gates():
-    return {"and_gate_weights": lambda: (np.array([[1.0], [1.0]]), np.array([-1.5])),
-            "or_gate_weights": lambda: (np.array([[1.0], [1.0]]), np.array([-0.5])),
-            "nand_gate_weights": lambda: (np.array([[-1.0], [-1.0]]), np.array([1.5]))}
+# Marker weights (w1, w2, b) the gate stand-ins return while xor_network is judged: no gate at all,
+# just numbers no one would write, so evaluate can tell which gate a column came from.
+_MARKERS = {"and_gate_weights": (1013.0, 1021.0, 1031.0),
+            "or_gate_weights": (2017.0, 2027.0, 2039.0),
+            "nand_gate_weights": (3019.0, 3023.0, 3037.0)}
 
 
-@probe("nnlib.logic.xor_network", label="xor_network()")
+def _marker_gates():
+    return {name: (lambda w1=w1, w2=w2, b=b: (np.array([[w1], [w2]]), np.array([b])))
+            for name, (w1, w2, b) in _MARKERS.items()}
+
+
+def _unmarked(reference, W, b):
+    """``W``, ``b`` with every column that is a gate's marker replaced by the reference's gate."""
+    W, b = np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)
+    if W.ndim != 2 or W.shape[0] != 2 or b.shape != (W.shape[1],):
+        return W, b
+    for name, marker in _MARKERS.items():
+        gate_W, gate_b = getattr(reference.logic, name)()
+        for j in range(W.shape[1]):
+            if (W[0, j], W[1, j], b[j]) == marker:
+                W[:, j], b[j] = gate_W[:, 0], gate_b[0]
+    return W, b
+
+
+def _xor_behaviour(result, reference, rng):
+    layers = result["layers"]
+    two = _is_pair(layers) and all(_is_pair(layer) for layer in layers)
+    typed = two and result["both layers are ThresholdLayer objects"] is True and all(
+        type(array) is np.ndarray and array.dtype.kind in "biuf" and array.ndim == dims
+        for layer in layers for array, dims in zip(layer, (2, 1)))
+    (hidden_W, hidden_b), (output_W, output_b) = layers if typed else ((None, None), (None, None))
+    checks = {"returns a list of 2 layers [hidden, output]": two,
+              "both layers are ThresholdLayer objects": typed,
+              "the hidden layer takes the 2 inputs": typed and hidden_W.shape[0] == 2
+                  and hidden_b.shape == (hidden_W.shape[1],),
+              "the output layer is one unit reading every hidden unit":
+                  typed and output_W.shape == (hidden_W.shape[1], 1) and output_b.shape == (1,)}
+    if all(checks.values()):
+        hidden_W, hidden_b = _unmarked(reference, hidden_W, hidden_b)
+        if output_W.shape[0] == 2:
+            output_W, output_b = _unmarked(reference, output_W, output_b)
+
+    def run(X):
+        hidden = _reference_units(reference, X, hidden_W, hidden_b)
+        return _reference_units(reference, hidden, output_W, output_b)[:, 0]
+    return _behaviour(checks, _near_corners(rng), run)
+
+
+@probe("nnlib.logic.xor_network", label="xor_network()", evaluate=_xor_behaviour)
 def _(nn, rng):
-    X = _near_corners(rng)
-    # Graded apart from the gates: xor_network runs with trusted gate weights.
-    with _replaced(nn.logic, **_trusted_gates()):
+    # Graded apart from the gates: xor_network runs with marker gates (see _unmarked).
+    with _replaced(nn.logic, **_marker_gates()):
         layers = nn.logic.xor_network()
     two = isinstance(layers, (list, tuple)) and len(layers) == 2
     typed = two and all(isinstance(layer, nn.logic.ThresholdLayer) for layer in layers)
-    hidden, output = layers if typed else (None, None)
-    checks = {"returns a list of 2 layers [hidden, output]": two,
-              "both layers are ThresholdLayer objects": typed,
-              "the hidden layer takes the 2 inputs": typed and hidden.W.shape[0] == 2,
-              "the output layer is one unit reading every hidden unit":
-                  typed and output.W.shape == (hidden.W.shape[1], 1)}
-    # Run on the layers' own weights with a trusted step: ThresholdLayer.forward is graded apart.
-    return _behaviour(checks, X, lambda X: _trusted_units(_trusted_units(X, hidden.W, hidden.b),
-                                                          output.W, output.b)[:, 0])
+    return {"both layers are ThresholdLayer objects": typed,
+            "layers": [[layer.W, layer.b] for layer in layers] if typed else layers}

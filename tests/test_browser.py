@@ -1,0 +1,197 @@
+"""The widgets in a real browser: headless Chromium, driven by Playwright, on a real JupyterLab.
+
+The test starts JupyterLab on a free port with a token, in a scratch course holding the playground
+notebook and the unit 04 assignment (each beside a copy of the reference nnlib), runs their cells
+from JupyterLab's own menu, and reads what a student would see. It stops the server by its PID.
+Chromium is Debian's (`make test` installs it where it can); Playwright never downloads a browser.
+
+Set UPDATE_SCREENSHOTS=1 to copy the playground's screenshot to docs/playground.png (the README's).
+"""
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium")
+if CHROMIUM is None:
+    pytest.skip("Debian's chromium is not installed here (make test installs it when it runs as "
+                "root with apt-get); the browser tests need it", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+pytestmark = pytest.mark.slow
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+UNIT04 = "04_single_layer_gradients"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO / "nnlib", course / "nnlib", ignore=ignore)
+    (course / "lectures").mkdir()
+    shutil.copy(REPO / "lectures" / "playground.ipynb", course / "lectures")
+    shutil.copytree(REPO / "solutions" / UNIT04, course / UNIT04, ignore=ignore)
+    shutil.copytree(REPO / "nnlib", course / UNIT04 / "nnlib", ignore=ignore)
+    port, token = free_port(), secrets.token_hex(16)
+    command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip", "127.0.0.1",
+               f"--port={port}", f"--ServerApp.token={token}", f"--ServerApp.root_dir={course}",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = open(course / "lab.log", "wb")
+    settings = course / ".settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)  # no "Would you like to get notified about Jupyter news?" toast
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    environment = {**os.environ, "JUPYTER_CONFIG_DIR": str(course / ".jupyter"),
+                   "JUPYTERLAB_WORKSPACES_DIR": str(course / ".workspaces"),
+                   "JUPYTERLAB_SETTINGS_DIR": str(course / ".settings")}
+    environment.pop("MPLBACKEND", None)  # the notebooks choose their own (inline)
+    server = subprocess.Popen(command, cwd=course, stdout=log, stderr=subprocess.STDOUT,
+                              env=environment)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("JupyterLab did not start:\n"
+                                       + (course / "lab.log").read_text()[-3000:])
+                time.sleep(0.5)
+        yield {"url": url, "token": token, "course": course}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def open_and_run_all(browser, lab, path):
+    """Open ``path`` in JupyterLab, wait for its kernel, and run every cell from the Run menu."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    page.goto(f"{lab['url']}/lab/tree/{path}?token={lab['token']}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
+    # The kernel is ready when the status bar says "<kernel name> | Idle".
+    page.wait_for_function("() => { const bar = document.querySelector('.jp-StatusBar-Widget');"
+                           " return bar && bar.textContent.includes('| Idle'); }", timeout=90_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    return page
+
+
+def playground_text(page, css_class):
+    return page.locator(f".nnlib-playground .{css_class}").inner_text()
+
+
+def loss_value(page):
+    return float(re.search(r"training loss ([0-9.]+)", playground_text(page, "playground-loss")).group(1))
+
+
+def move_slider(page, label, key, times=1):
+    """Move the slider described ``label`` with the keyboard, as a student could."""
+    slider = page.locator(".nnlib-playground .widget-slider").filter(
+        has=page.locator(".widget-label", has_text=re.compile(f"^{label}$")))
+    handle = slider.locator(".noUi-handle")
+    handle.focus()
+    for _ in range(times):
+        handle.press(key)
+
+
+def boundary_pixels(page):
+    return page.locator(".nnlib-playground img").screenshot()
+
+
+def test_the_playground_trains_and_responds_in_the_browser(browser, lab, tmp_path):
+    page = open_and_run_all(browser, lab, "lectures/playground.ipynb")
+    page.wait_for_selector(".nnlib-playground img", timeout=120_000)
+    page.wait_for_selector(".nnlib-playground .playground-loss", timeout=30_000)
+    assert "Error displaying widget" not in page.content()
+    start = loss_value(page)
+    assert 0.5 < start < 0.9  # about ln 2: an untrained network
+    config = lambda: playground_text(page, "playground-config")  # noqa: E731
+    assert "'learning_rate': 0.1" in config() and "'hidden': [8, 8]" in config()
+    assert "'dataset': 'xor'" in config()
+
+    page.locator(".nnlib-playground button", has_text="Play").click()
+    page.wait_for_function("() => { const s = document.querySelector('.nnlib-playground "
+                           ".playground-step'); return s && parseInt(s.textContent.split(' ')[1]) "
+                           ">= 300; }", timeout=60_000)
+    assert loss_value(page) < start - 0.05, "the loss shown did not fall while playing"
+
+    # Sliders respond while it plays: each move reaches Python and redraws the boundary.
+    before = boundary_pixels(page)
+    move_slider(page, "learning rate", "ArrowRight")
+    page.wait_for_function("() => document.querySelector('.nnlib-playground .playground-config')"
+                           ".textContent.includes(\"'learning_rate': 0.3\")", timeout=30_000)
+    move_slider(page, "neurons per layer", "ArrowLeft", times=3)
+    page.wait_for_function("() => document.querySelector('.nnlib-playground .playground-config')"
+                           ".textContent.includes(\"'hidden': [5, 5]\")", timeout=30_000)
+    # The new network trains a while (and shows a boundary worth a screenshot) before Pause.
+    page.wait_for_function("() => parseInt(document.querySelector('.nnlib-playground "
+                           ".playground-step').textContent.split(' ')[1]) >= 600", timeout=60_000)
+    assert boundary_pixels(page) != before, "the boundary did not change after the slider moves"
+
+    page.locator(".nnlib-playground button", has_text="Pause").click()
+    page.wait_for_selector(".nnlib-playground button:has-text('Play')", timeout=30_000)
+    time.sleep(0.5)
+    paused_at = playground_text(page, "playground-step")
+    time.sleep(1.5)
+    assert playground_text(page, "playground-step") == paused_at, "still training after Pause"
+    assert playground_text(page, "playground-loss")
+
+    shot = tmp_path / "playground.png"
+    page.locator(".nnlib-playground").screenshot(path=str(shot))
+    assert shot.stat().st_size > 20_000
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        (REPO / "docs").mkdir(exist_ok=True)
+        shutil.copy(shot, REPO / "docs" / "playground.png")
+    page.close()
+
+
+def test_the_unit_04_assignment_widget_renders(browser, lab):
+    page = open_and_run_all(browser, lab, f"{UNIT04}/{UNIT04}.ipynb")
+    # The assignment ends with the learning-rate explorer on the student's own model. JupyterLab
+    # only lays out the cells in view, so wait for it in the page, then scroll to it.
+    page.wait_for_selector(".jp-OutputArea .widget-image", state="attached", timeout=180_000)
+    image = page.locator(".jp-OutputArea .widget-image").last
+    image.scroll_into_view_if_needed()
+    sync_api.expect(image).to_be_visible(timeout=30_000)
+    assert image.bounding_box()["width"] > 300
+    slider = page.locator(".jp-OutputArea .widget-slider").last
+    sync_api.expect(slider).to_be_visible(timeout=30_000)
+    assert "Error displaying widget" not in page.content()
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert all("Error" not in errors.nth(i).inner_text() for i in range(errors.count()))
+    page.close()
