@@ -33,9 +33,10 @@ browser:
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 	  chromium-driver >/dev/null; } || echo "make: could not install Chromium; browser tests will skip"
 
+# Test files run on every core (a file's tests stay together: its fixtures are built once).
 test: setup browser
 	$(BIN)/autograder check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 # Speed against PyTorch: installs the optional `bench` extra (PyTorch CPU) first.
 bench: setup

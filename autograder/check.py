@@ -4,6 +4,7 @@ For each unit with an assignment, in a temporary folder: release it, then grade 
 with real nbgrader, the release notebook with the reference ``nnlib`` (must score full marks on
 every test cell) and the untouched release (its stubs must score zero on every test cell).
 """
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -42,7 +43,8 @@ def check_unit(unit, root=REPO, progress=False, cell_timeout=None):
         make_reference_submission(release, submissions / "reference" / unit)
         shutil.copytree(release, submissions / "untouched_release" / unit)
         report = grade(unit, submissions=submissions, work_dir=scratch / "work", root=root,
-                       progress=progress, cell_timeout=cell_timeout, feedback=False)
+                       progress=progress, cell_timeout=cell_timeout, feedback=False,
+                       jobs=min(2, os.cpu_count() or 1))
     by_student = {student.student_id: student for student in report.students}
     for test in by_student["reference"].tests:
         if test.score < test.max_score:

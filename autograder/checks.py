@@ -94,6 +94,8 @@ def compare(label, got, expected, rtol=1e-6, atol=1e-9):
 
 
 def _ratio_hint(got, expected):
+    if not (np.isfinite(got) and np.isfinite(expected)):
+        return " (not a finite number: look for an overflow or a division by zero)"
     if expected != 0 and got != 0:
         ratio = got / expected
         if abs(ratio + 1) < 1e-6:

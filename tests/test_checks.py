@@ -72,3 +72,9 @@ def test_compare_numbers_lists_and_dicts():
         compare("f", {"restored": False}, {"restored": True})
     with pytest.raises(GradingError, match="expected a number"):
         compare("loss", "0.5", 0.5)
+
+
+def test_a_nan_or_inf_number_is_reported_not_a_crash():
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(GradingError, match="not a finite number"):
+            compare("loss", bad, 0.5)
