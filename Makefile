@@ -33,7 +33,11 @@ browser:
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 	  chromium-driver >/dev/null; } || echo "make: could not install Chromium; browser tests will skip"
 
-# Test files run on every core (a file's tests stay together: its fixtures are built once).
+# Test files run on every core (a file's tests stay together: its fixtures are built once), and
+# BLAS keeps to one thread per process: with every core busy, its extra threads only wait.
+test: export OPENBLAS_NUM_THREADS = 1
+test: export OMP_NUM_THREADS = 1
+test: export MKL_NUM_THREADS = 1
 test: setup browser
 	$(BIN)/autograder check
 	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
