@@ -101,7 +101,8 @@ def _zeros_and_ones(label, out):
     """``out`` as whole numbers (a wrong value reads "3 of 12 entries differ"), and its dtype apart."""
     if type(out) is not np.ndarray or out.dtype.kind not in "biuf":
         return {label: out}
-    return {label: np.nan_to_num(out, nan=-1.0).astype(np.int64),
+    # Anything but 0 or 1 is wrong: clipped first, so that inf or 1e300 cast cleanly.
+    return {label: np.clip(np.nan_to_num(out, nan=-1.0), -2, 2).astype(np.int64),
             f"{label}: dtype": np.empty(0, dtype=out.dtype)}
 
 

@@ -1,0 +1,166 @@
+"""A tiny scalar autodiff engine: every ``Value`` remembers how it was made and how to pass gradients back.
+
+Each operation builds a node of a computational graph and gives it a ``_backward`` closure holding
+the local derivative; ``backward()`` applies the chain rule node by node in reverse topological
+order. Closures accumulate with ``+=``, so a node used twice receives both contributions.
+Only ``+``, ``*``, ``**``, ``tanh``, ``exp``, ``log`` and ``relu`` have their own derivative; the
+other operators are composed from them.
+"""
+import math
+import numbers
+
+
+def _as_value(other, op):
+    """Wrap a number in a ``Value`` (so ``x + 1`` works); refuse anything else."""
+    if isinstance(other, Value):
+        return other
+    if isinstance(other, numbers.Real):
+        return Value(other)
+    raise TypeError(f"Value {op}: expected a Value or a real number, got {type(other).__name__}")
+
+
+class Value:
+    """A scalar node: its value ``data``, the gradient ``grad`` of the final output, and its inputs.
+
+    Parameters
+    ----------
+    data : float
+    _children : tuple of Value, default=()
+        The operands that made this node (the set ``_prev``); ``_op`` names the operation.
+    """
+
+    def __init__(self, data, _children=(), _op=''):
+        if isinstance(data, Value) or not isinstance(data, numbers.Real):
+            raise TypeError(f"Value: data must be a real number, got {type(data).__name__}")
+        self.data = float(data)
+        self.grad = 0.0
+        self._backward = lambda: None  # leaves have nothing to pass on
+        self._prev = set(_children)
+        self._op = _op
+
+    def __repr__(self):
+        return f"Value(data={self.data:.6g}, grad={self.grad:.6g})"
+
+    def __add__(self, other):
+        """``self + other``; d/dself = d/dother = 1."""
+        other = _as_value(other, "+")
+        # BEGIN SOLUTION 05_backprop
+        out = Value(self.data + other.data, (self, other), '+')
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def __mul__(self, other):
+        """``self * other``; d/dself = other, d/dother = self."""
+        other = _as_value(other, "*")
+        # BEGIN SOLUTION 05_backprop
+        out = Value(self.data * other.data, (self, other), '*')
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def __pow__(self, exponent):
+        """``self ** exponent`` for a constant number; d/dself = exponent * self ** (exponent - 1)."""
+        if isinstance(exponent, Value) or not isinstance(exponent, numbers.Real):
+            raise TypeError("Value ** : only int/float exponents are supported, "
+                            f"got {type(exponent).__name__}")
+        if self.data < 0 and not float(exponent).is_integer():
+            raise ValueError(f"Value ** : {self.data} ** {exponent} is not a real number")
+        # BEGIN SOLUTION 05_backprop
+        out = Value(self.data ** exponent, (self,), f'**{exponent}')
+        def _backward():
+            self.grad += exponent * self.data ** (exponent - 1) * out.grad
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def tanh(self):
+        """``tanh(self)``; derivative 1 - tanh(self)**2."""
+        # BEGIN SOLUTION 05_backprop
+        t = math.tanh(self.data)
+        out = Value(t, (self,), 'tanh')
+        def _backward():
+            self.grad += (1 - t ** 2) * out.grad
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def exp(self):
+        """``exp(self)``; the derivative is exp(self) itself."""
+        # BEGIN SOLUTION 05_backprop
+        out = Value(math.exp(self.data), (self,), 'exp')
+        def _backward():
+            self.grad += out.data * out.grad
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def log(self):
+        """Natural ``log(self)`` for ``self > 0``; derivative 1 / self."""
+        if self.data <= 0:
+            raise ValueError(f"Value.log: log of a non-positive number ({self.data})")
+        # BEGIN SOLUTION 05_backprop
+        out = Value(math.log(self.data), (self,), 'log')
+        def _backward():
+            self.grad += out.grad / self.data
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def relu(self):
+        """The max gate ``max(0, self)``: passes the gradient where self > 0, blocks it elsewhere."""
+        # BEGIN SOLUTION 05_backprop
+        out = Value(max(0.0, self.data), (self,), 'relu')
+        def _backward():
+            self.grad += (1.0 if self.data > 0 else 0.0) * out.grad
+        out._backward = _backward
+        return out
+        # END SOLUTION
+
+    def backward(self):
+        """Fill ``grad`` of every node this one depends on with d(self)/d(node).
+
+        Gradients accumulate: set them to 0 before calling ``backward`` again on the same graph.
+        """
+        # BEGIN SOLUTION 05_backprop
+        # depth-first: a node enters `order` only after all of its inputs
+        order, visited = [], set()
+        def build(node):
+            if node not in visited:
+                visited.add(node)
+                for child in node._prev:
+                    build(child)
+                order.append(node)
+        build(self)
+        self.grad = 1.0  # d(self)/d(self)
+        for node in reversed(order):
+            node._backward()
+        # END SOLUTION
+
+    # Composed operators: their derivatives come from the primitives above.
+    def __neg__(self):  # -self = self * -1
+        return self * -1
+
+    def __radd__(self, other):  # other + self = self + other
+        return self + other
+
+    def __sub__(self, other):  # self - other = self + (-other)
+        return self + (-_as_value(other, "-"))
+
+    def __rsub__(self, other):  # other - self = other + (-self)
+        return _as_value(other, "-") + (-self)
+
+    def __rmul__(self, other):  # other * self = self * other
+        return self * other
+
+    def __truediv__(self, other):  # self / other = self * other**-1
+        return self * _as_value(other, "/") ** -1
+
+    def __rtruediv__(self, other):  # other / self = other * self**-1
+        return _as_value(other, "/") * self ** -1
