@@ -56,9 +56,15 @@ def lab(tmp_path_factory):
     if os.geteuid() == 0:
         command.append("--allow-root")
     log = open(course / "lab.log", "wb")
-    settings = course / ".settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)  # no "Would you like to get notified about Jupyter news?" toast
-    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    settings = course / ".settings" / "@jupyterlab"
+    (settings / "apputils-extension").mkdir(parents=True)
+    (settings / "notebook-extension").mkdir(parents=True)
+    # No "Would you like to get notified about Jupyter news?" toast over the page, and every cell
+    # laid out (by default JupyterLab hides the cells out of view, which cannot be scrolled to).
+    (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        '{"fetchNews": "false"}')
+    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        '{"windowingMode": "none"}')
     environment = {**os.environ, "JUPYTER_CONFIG_DIR": str(course / ".jupyter"),
                    "JUPYTERLAB_WORKSPACES_DIR": str(course / ".workspaces"),
                    "JUPYTERLAB_SETTINGS_DIR": str(course / ".settings")}
@@ -182,8 +188,7 @@ def test_the_playground_trains_and_responds_in_the_browser(browser, lab, tmp_pat
 
 def test_the_unit_04_assignment_widget_renders(browser, lab):
     page = open_and_run_all(browser, lab, f"{UNIT04}/{UNIT04}.ipynb")
-    # The assignment ends with the learning-rate explorer on the student's own model. JupyterLab
-    # only lays out the cells in view, so wait for it in the page, then scroll to it.
+    # The assignment ends with the learning-rate explorer on the student's own model.
     page.wait_for_selector(".jp-OutputArea .widget-image", state="attached", timeout=180_000)
     image = page.locator(".jp-OutputArea .widget-image").last
     image.scroll_into_view_if_needed()
