@@ -27,7 +27,7 @@ STUDENTS = {
 
 @pytest.fixture(scope="module")
 def graded_twice(tmp_path_factory):
-    sequential = grade_class(UNIT, tmp_path_factory.mktemp("one"), STUDENTS, cell_timeout=8)
+    sequential = grade_class(UNIT, tmp_path_factory.mktemp("one"), STUDENTS, cell_timeout=8, jobs=1)
     parallel_work = tmp_path_factory.mktemp("two")
     report = grade(UNIT, submissions=sequential["submissions"], work_dir=parallel_work,
                    progress=False, cell_timeout=8, jobs=2)
