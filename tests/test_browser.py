@@ -113,6 +113,7 @@ def open_and_run_all(browser, lab, path):
     page.wait_for_function("() => { const bar = document.querySelector('.jp-StatusBar-Widget');"
                            " return bar && bar.textContent.includes('| Idle'); }", timeout=90_000)
     for attempt in range(2):
+        accept_dialogs(page)
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
         try:  # the first code cell gets its execution count once the kernel has taken the cells
@@ -124,6 +125,18 @@ def open_and_run_all(browser, lab, path):
             if attempt:
                 raise
     return page
+
+
+def accept_dialogs(page):
+    """Answer any modal dialog (e.g. "Select Kernel" when the kernel starts slowly) with its default
+    button, as a student would; its text goes to the test's output."""
+    dialogs = page.locator(".jp-Dialog")
+    for _ in range(5):
+        if not dialogs.count():
+            return
+        print("dialog:", dialogs.first.inner_text()[:300].replace("\n", " | "))
+        dialogs.first.locator(".jp-Dialog-button.jp-mod-accept").first.click()
+        page.wait_for_timeout(500)
 
 
 def explain(page, tmp_path, what):
