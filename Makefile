@@ -13,9 +13,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: setup browser lab test bench clean
+.PHONY: setup sandbox browser lab test bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) sandbox
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ $(STAMP): pyproject.toml
 
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
+
+# `autograder grade` runs every student's code in a bubblewrap sandbox (autograder/sandbox.py):
+# installed here when missing and we may (root with apt-get); otherwise it says what to install.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap \
+	  >/dev/null; } || echo "make: could not install bubblewrap (apt-get install bubblewrap);" \
+	  "autograder grade needs it to isolate submissions"
 
 # The browser tests drive Debian's Chromium (never a downloaded one): installed here when missing
 # and we may (root with apt-get); otherwise those tests skip and say why.

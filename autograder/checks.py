@@ -1,17 +1,15 @@
 """Trusted helpers that hidden tests call: ``from autograder.checks import grade``.
 
-A hidden test cell holds one line, ``grade("nnlib.losses.MSELoss.backward")``. It
-
-1. makes sure ``nnlib`` is the student's copy, next to the notebook (never an installed or reference
-   one: a missing copy fails with "nnlib/ is missing from your submission");
-2. draws a fresh random seed, and runs the function's probe (``autograder.probes``) on the student's
-   nnlib and on the reference with the same inputs;
-3. compares type, shape, dtype and values, and raises ``AssertionError`` with a message a student
-   can act on ("dw has the right shape but is 4 times too large: ...").
+A hidden test cell holds one line, ``grade("nnlib.losses.MSELoss.backward")``. In the grading
+kernel it makes sure ``nnlib`` is the student's copy, next to the notebook (never an installed or
+reference one: a missing copy fails with "nnlib/ is missing from your submission"). The verdict
+itself is the judge's (``autograder.judge``), on the trusted side: it runs the function's probe
+(``autograder.probes``) on the submitted nnlib in a sandboxed child and on the reference with the
+same fresh random inputs, and ``compare`` checks type, shape, dtype and values, with a message a
+student can act on ("dw has the right shape but is 4 times too large: ...").
 """
 import importlib
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -135,22 +133,14 @@ def _compare_arrays(label, got, expected, rtol, atol):
                            f"{float(np.max(np.abs(got[finite] - expected[finite]))):.3g})")
 
 
-def grade(name, seed=None):
-    """Hidden test of the graded function ``name``: passes silently, or raises ``GradingError``."""
+def grade(name):
+    """Hidden test of the graded function ``name``, as it runs in the grading kernel.
+
+    It only makes sure the ``nnlib`` being graded is the student's copy next to the notebook, with a
+    message the student can act on. Whether the function is right is the judge's to say
+    (``autograder.judge``, run by the ``JudgeVerdicts`` stage): the kernel runs in a sandbox where
+    the reference does not exist, and nothing it does can change the verdict.
+    """
     if name not in PROBES:
         raise KeyError(f"no probe for {name}")
-    probe = PROBES[name]
-    student = student_nnlib()
-    seed = secrets.randbits(64) if seed is None else seed
-    reference = reference_nnlib()
-    expected = probe.judged(probe.run(reference, np.random.default_rng(seed)), reference, seed)
-    short = name.split(".", 2)[-1]
-    try:
-        got = probe.judged(probe.run(student, np.random.default_rng(seed)), reference, seed)
-    except NotImplementedError as error:
-        raise GradingError(f"{short} is not implemented yet ({error})") from None
-    except GradingError:
-        raise
-    except Exception as error:
-        raise GradingError(f"{short} raised {type(error).__name__}: {error}") from None
-    compare(probe.label or short, got, expected, rtol=probe.rtol, atol=probe.atol)
+    student_nnlib()

@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 from .course import UNIT_IDS
+from .sandbox import UNSANDBOXED, SandboxUnavailable
 from .reference import REPO
 
 EXAMPLES = {
@@ -34,6 +35,27 @@ EXAMPLES = {
         autograder check 04_single_layer_gradients
     """,
 }
+
+
+TRUST_MODEL = """\
+Every process that runs a student's code (the notebook's kernel, the judge's children, whatever they
+start) runs in a bubblewrap sandbox of its own, per submission. Defended (tests/test_sandbox.py,
+tests/test_hostile_class.py):
+  - reading the reference nnlib/, solutions/, the gradebook, grades/, feedback/, other students'
+    folders or the grading user's home: none of them exists inside the sandbox;
+  - changing what is judged or recorded: the judge reads the submitted files, which the kernel never
+    sees (it works on a copy in a tmpfs), and only this process writes the gradebook, CSV and JSON;
+  - outliving grading: every process it started dies with its PID namespace (daemons included);
+  - the network: its own network namespace, with nothing but its own loopback;
+  - filling the disk or memory: what it writes lives in size-limited tmpfs (256 MB each) and is gone
+    afterwards; the kernel's address space, the judge's CPU, memory and processes are limited;
+  - tampering inside the kernel (patched numpy, fake output, sys.exit): the judge decides outside.
+Not defended: plagiarism (a correct answer copied before submission); a kernel exploit breaking out
+of the namespaces (keep the machine's kernel up to date); a CPU-bound kernel cell runs until the cell
+time-out. Without bubblewrap or user namespaces, grading stops and says how to fix it."""
+
+NO_SANDBOX_HELP = ("grade without the sandbox: student code then runs with your rights and could read "
+                   "the reference and change grades; the report, CSV and JSON say so")
 
 
 def _unit(value):
@@ -73,7 +95,7 @@ def parser():
     build.add_argument("units", nargs="*", type=_unit, metavar="UNIT")
 
     grade = command("grade", "Autograde every submission of a unit; write feedback and "
-                             "grades/<unit>.csv.")
+                             "grades/<unit>.csv.\n\n" + TRUST_MODEL)
     grade.add_argument("unit", type=_unit, metavar="UNIT")
     grade.add_argument("--submissions", type=_folder, metavar="DIR",
                        help="a folder of student folders (an LMS export), copied into submitted/")
@@ -82,11 +104,13 @@ def parser():
     grade.add_argument("--no-feedback", action="store_true", help="skip writing feedback pages")
     grade.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
                        help="submissions graded at the same time (default: the number of cores)")
+    grade.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX_HELP)
 
     regrade = command("regrade", "Grade one student's submission of a unit again.")
     regrade.add_argument("unit", type=_unit, metavar="UNIT")
     regrade.add_argument("student", metavar="STUDENT")
     regrade.add_argument("--timeout", type=int, default=None, metavar="SECONDS")
+    regrade.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX_HELP)
 
     export = command("export", "Export the last grading run for Gradescope or an LMS gradebook.")
     export.add_argument("unit", type=_unit, metavar="UNIT")
@@ -109,17 +133,24 @@ def main(argv=None):
         for folder in build(args.units):
             print(f"built {folder.relative_to(REPO)}")
         return 0
+    if args.command in ("grade", "regrade") and args.no_sandbox:
+        print(f"autograder {args.command}: WARNING: {UNSANDBOXED}", file=sys.stderr)
     if args.command == "grade":
         from .grading import grade
-        report = grade(args.unit, submissions=args.submissions, cell_timeout=args.timeout,
-                       feedback=not args.no_feedback, jobs=args.jobs)
+        try:
+            report = grade(args.unit, submissions=args.submissions, cell_timeout=args.timeout,
+                           feedback=not args.no_feedback, jobs=args.jobs, sandboxed=not args.no_sandbox)
+        except SandboxUnavailable as error:
+            print(f"autograder grade: nothing was graded: {error}", file=sys.stderr)
+            return 2
         print(report.summary())
         return 1 if report.failures else 0
     if args.command == "regrade":
         from .grading import grade
         try:
-            report = grade(args.unit, students=[args.student], cell_timeout=args.timeout)
-        except ValueError as error:
+            report = grade(args.unit, students=[args.student], cell_timeout=args.timeout,
+                           sandboxed=not args.no_sandbox)
+        except (ValueError, SandboxUnavailable) as error:
             print(f"autograder regrade: {error}", file=sys.stderr)
             return 2
         result = next(s for s in report.students if s.student_id == args.student)

@@ -41,7 +41,7 @@ def report_path(unit, work_dir):
 def save_report(report, work_dir):
     path = report_path(report.unit, work_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"unit": report.unit,
+    path.write_text(json.dumps({"unit": report.unit, "isolation": report.isolation,
                                 "students": [asdict(student) for student in report.students]},
                                indent=1))
     return path

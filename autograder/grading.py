@@ -10,6 +10,7 @@ import multiprocessing
 import re
 import shutil
 import statistics
+import warnings
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -18,10 +19,16 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from tqdm.auto import tqdm
 
+from . import sandbox
+from .sandbox import UNSANDBOXED
 from .course import get_unit
 from .nbgrader_api import checked, make_api, quiet_nbgrader
 from .reference import REPO
 from .settings import CELL_TIMEOUT
+
+class UnsandboxedGrading(UserWarning):
+    """Student code was run without the sandbox (``--no-sandbox``)."""
+
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_.@-]+$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -55,6 +62,7 @@ class GradeReport:
     unit: str
     students: list
     csv_path: Path
+    isolation: str = ""  # how student code was isolated: the sandbox's version, or UNSANDBOXED
 
     @property
     def failures(self):
@@ -63,8 +71,9 @@ class GradeReport:
 
     def summary(self):
         """Mean, distribution and the tests most students failed, as text."""
+        warning = [f"WARNING: {self.isolation}"] if self.isolation == UNSANDBOXED else []
         if not self.students:
-            return f"{self.unit}: no submissions found"
+            return "\n".join(warning + [f"{self.unit}: no submissions found"])
         scores = [student.score for student in self.students]
         top = self.students[0].max_score or 1.0
         lines = [f"{self.unit}: {len(scores)} submissions, mean {statistics.mean(scores):.2f} / "
@@ -83,7 +92,7 @@ class GradeReport:
             lines.append("submissions with problems:")
             lines += [f"  {student}: {problem}" for student, problem in self.failures]
         lines.append(f"grade table: {self.csv_path}")
-        return "\n".join(lines)
+        return "\n".join(warning + lines + warning)
 
 
 def grade_cell_ids(notebook_path):
@@ -179,13 +188,13 @@ def _scores(gradebook, unit, student, cells, messages, failed_reason):
 _WORKER_API = {}
 
 
-def _grade_student(unit, student, root, work_dir, cell_timeout, cells):
+def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed):
     """Autograde one submission and read back its scores and messages (runs in a worker)."""
-    key = (str(root), str(work_dir), cell_timeout)
+    key = (str(root), str(work_dir), cell_timeout, sandboxed)
     if key not in _WORKER_API:
         _WORKER_API[key] = make_api(root=root, work_dir=work_dir,
                                     release_dir=work_dir / ".autograder" / "release",
-                                    cell_timeout=cell_timeout)
+                                    cell_timeout=cell_timeout, sandboxed=sandboxed)
     api = _WORKER_API[key]
     with quiet_nbgrader():
         outcome = api.autograde(unit, student, force=True, create=True)
@@ -213,7 +222,7 @@ def _previous_results(unit, work_dir):
 
 
 def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_timeout=None,
-          feedback=True, jobs=1, students=None):
+          feedback=True, jobs=1, students=None, sandboxed=True):
     """Autograde every submission of ``unit``; returns a ``GradeReport`` and writes the grade table.
 
     Parameters
@@ -233,8 +242,18 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         Submissions graded at the same time, each in a worker process of its own.
     students : list of str, optional
         Grade only these (``autograder regrade``); the others keep their last results.
+    sandboxed : bool
+        Run every student's code in a sandbox of its own (``autograder.sandbox``). Raises
+        ``SandboxUnavailable`` before grading anything if that cannot be done here; False
+        (``--no-sandbox``) grades without isolation, and the report, CSV and JSON say so.
     """
     get_unit(unit)
+    if sandboxed:
+        sandbox.require()
+        isolation = sandbox.version()
+    else:
+        isolation = UNSANDBOXED
+        warnings.warn(isolation, UnsandboxedGrading, stacklevel=2)
     work_dir = Path(work_dir).resolve()
     problems = collect(unit, submissions, work_dir) if submissions else {}
     submitted = sorted(path.parent.name for path in (work_dir / "submitted").glob(f"*/{unit}")
@@ -246,7 +265,7 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
                              f"{work_dir / 'submitted'}")
     todo = submitted if students is None else sorted(students)
     api = make_api(root=root, work_dir=work_dir, release_dir=work_dir / ".autograder" / "release",
-                   cell_timeout=cell_timeout)
+                   cell_timeout=cell_timeout, sandboxed=sandboxed)
     with quiet_nbgrader():
         # Records the unit's test cells in this gradebook (and checks the source notebook).
         checked(api.generate_assignment(unit, force=True, create=True), f"prepare {unit}")
@@ -256,7 +275,7 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
     for student, problem in problems.items():
         results[student] = StudentResult(student, [TestResult(name, 0.0, points, problem)
                                                    for name, points in cells], [problem])
-    arguments = (root, work_dir, cell_timeout, cells)
+    arguments = (root, work_dir, cell_timeout, cells, sandboxed)
     bar = tqdm(total=len(todo), desc=f"grading {unit}", unit="submission", disable=not progress)
     if jobs <= 1:
         for student in todo:
@@ -275,7 +294,8 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
     bar.close()
     ordered = [results[student] for student in sorted(results)]
 
-    report = GradeReport(unit, ordered, write_csv(unit, ordered, cells, work_dir / "grades"))
+    report = GradeReport(unit, ordered, write_csv(unit, ordered, cells, work_dir / "grades", isolation),
+                         isolation)
     if feedback:
         from .feedback import write_feedback
         write_feedback(unit, report, work_dir=work_dir, root=root, api=api,
@@ -286,15 +306,19 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
     return report
 
 
-def write_csv(unit, results, cells, folder):
-    """``grades/<unit>.csv``: student_id, unit, score, max_score, then one column per test cell."""
+def write_csv(unit, results, cells, folder, isolation=""):
+    """``grades/<unit>.csv``: student_id, unit, score, max_score, then one column per test cell;
+    graded with ``--no-sandbox``, a last column ``isolation`` says so on every row."""
+    unsandboxed = isolation == UNSANDBOXED
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{unit}.csv"
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student_id", "unit", "score", "max_score"] + [name for name, _ in cells])
+        writer.writerow(["student_id", "unit", "score", "max_score"] + [name for name, _ in cells]
+                        + ["isolation"] * unsandboxed)
         for result in results:
             by_name = {test.name: test.score for test in result.tests}
             writer.writerow([result.student_id, unit, f"{result.score:g}", f"{result.max_score:g}"]
-                            + [f"{by_name.get(name, 0.0):g}" for name, _ in cells])
+                            + [f"{by_name.get(name, 0.0):g}" for name, _ in cells]
+                            + ["none (--no-sandbox)"] * unsandboxed)
     return path

@@ -6,9 +6,10 @@ nbgrader runs hidden tests in the student's kernel, where code in the student's 
     parent (trusted, never imports student code)            child (untrusted)
     ------------------------------------------------        ---------------------------------
     fresh seed, copy of nnlib/ in a scratch folder  ----->  python -I -m autograder.judge_child
-    limits: CPU, memory, file size, processes,              imports the student's nnlib, runs
-      wall clock; scrubbed environment; as root,            the probe, writes numbers (npz)
-      the user ``nobody``, the reference hidden     <-----
+    limits: CPU, memory, file size, processes,              in its own sandbox (autograder.sandbox:
+      wall clock; the sandbox: nothing of the               no reference, no course, no network);
+      course visible but the package and the copy           imports the student's nnlib, runs
+                                                    <-----  the probe, writes numbers (npz)
     np.load(allow_pickle=False), rebuild the result,
     compare with the reference on the same seed  ->  Verdict(passed, message)
 
@@ -16,10 +17,8 @@ A test cell scores only if its hidden test passed in the kernel AND the judge ag
 (``autograder.preprocessors.JudgeVerdicts``).
 """
 import contextlib
-import functools
 import io
 import os
-import pwd
 import resource
 import secrets
 import shutil
@@ -27,15 +26,17 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import sandbox
 from .checks import GradingError, compare
 from .judge_child import flatten
 from .probes import PROBES
-from .reference import REPO, REFERENCE_DIR, reference_nnlib
+from .reference import reference_nnlib
 
 
 @dataclass(frozen=True)
@@ -62,34 +63,6 @@ class _Leaf:
 
     def __repr__(self):
         return self.judge_description
-
-
-@functools.lru_cache(maxsize=None)
-def _unprivileged_user():
-    """(uid, gid) of ``nobody`` if running as root and ``nobody`` can run this interpreter."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        entry = pwd.getpwnam("nobody")
-    except KeyError:
-        return None
-    user = (entry.pw_uid, entry.pw_gid)
-    try:
-        trial = subprocess.run([sys.executable, "-I", "-c", "import numpy, autograder.probes"],
-                               preexec_fn=_limit(Limits(), user), capture_output=True, cwd="/")
-    except OSError:  # e.g. the interpreter lives in a folder nobody may enter
-        return None
-    return user if trial.returncode == 0 else None
-
-
-@functools.lru_cache(maxsize=None)
-def _private_mounts():
-    """True if running as root where ``unshare`` gives the child a mount namespace of its own."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        return False
-    trial = subprocess.run(["unshare", "--mount", "--propagation", "private", "--", "mount", "-t",
-                            "tmpfs", "none", tempfile.gettempdir()], capture_output=True)
-    return trial.returncode == 0
 
 
 def _pids_root():
@@ -135,7 +108,7 @@ def _process_cgroup(limits):
             group.rmdir()
 
 
-def _limit(limits, user, cgroup=None):
+def _limit(limits, cgroup=None):
     def apply():
         if cgroup is not None:
             (cgroup / "cgroup.procs").write_text(str(os.getpid()))
@@ -143,34 +116,7 @@ def _limit(limits, user, cgroup=None):
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if user is not None:
-            os.setgroups([])
-            os.setgid(user[1])
-            os.setuid(user[0])
-            # Counted per user, and not enforced for root: only meaningful once we are nobody.
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
     return apply
-
-
-@contextlib.contextmanager
-def reference_hidden():
-    """While judging as ``nobody``, the reference nnlib and the git history are unreadable to it.
-
-    Without this, a child could import the reference by its path. Restores the modes afterwards.
-    (Where the child gets a mount namespace instead, ``judge_child`` covers them with empty mounts.)
-    """
-    if _unprivileged_user() is None:
-        yield
-        return
-    hidden = [path for path in (REFERENCE_DIR, REPO / ".git") if path.exists()]
-    modes = {path: path.stat().st_mode & 0o7777 for path in hidden}
-    try:
-        for path in hidden:
-            os.chmod(path, 0o700)
-        yield
-    finally:
-        for path, mode in modes.items():
-            os.chmod(path, mode)
 
 
 def _copy_submission(submission, destination):
@@ -187,22 +133,21 @@ def _copy_submission(submission, destination):
     return ""
 
 
-def _hidden_paths(work_dir=None):
-    """What a judged process must not see: the reference, the history, other students' work."""
-    paths = [REFERENCE_DIR, REPO / ".git"]
-    if work_dir is not None:
-        paths += [Path(work_dir) / name for name in ("submitted", "autograded", "feedback", "grades")]
-    return [str(path) for path in paths if path.is_dir()]
+# Where the submission's copy sits inside the judge's sandbox (a tmpfs of its own).
+SANDBOX_FOLDER = "/submission"
 
 
-def _environment(scratch, work_dir=None):
-    isolation = {}
-    if _private_mounts():
-        # Read by judge_child before it imports any student code (it is root in its namespace).
-        isolation = {"JUDGE_HIDE": os.pathsep.join(_hidden_paths(work_dir)), "JUDGE_READONLY": str(REPO)}
-    return {**isolation, "PATH": "/usr/bin:/bin", "HOME": str(scratch), "LANG": "C.UTF-8",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+def _command(name, seed, scratch, sandboxed):
+    """The child's command line: in its own sandbox, or (``--no-sandbox``) bare in ``scratch``."""
+    environment = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                   "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    if not sandboxed:
+        command = [sys.executable, "-I", "-m", "autograder.judge_child", name, str(seed), str(scratch)]
+        return command, {**environment, "PATH": "/usr/bin:/bin", "HOME": str(scratch),
+                         "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-I", "-m", "autograder.judge_child", name, str(seed), SANDBOX_FOLDER]
+    return sandbox.wrap(command, copy_from=scratch, workdir=SANDBOX_FOLDER,
+                        environment=environment), None
 
 
 def _rebuild(expected, path, kinds, arrays):
@@ -238,8 +183,26 @@ def _reference_result(name, seed):
     return _rebuild(expected, "", kinds, arrays)
 
 
-def judge_function(name, submission, seed=None, limits=Limits(), work_dir=None):
-    """The judge's verdict on the graded function ``name`` of the submission folder ``submission``."""
+def _why_it_stopped(short, returncode, seconds, limits):
+    """The student's message for a child that did not exit cleanly after ``seconds``."""
+    # bubblewrap reports a command killed by signal N as exit status 128 + N.
+    signum = -returncode if returncode < 0 else returncode - 128 if returncode > 128 else 0
+    # The CPU limit ends a process with SIGXCPU or SIGKILL; it cannot strike before that much time.
+    if signum in (signal.SIGXCPU, signal.SIGKILL) and seconds >= limits.cpu_seconds - 0.5:
+        return (f"{short} did not finish within {limits.cpu_seconds} s of CPU time and was stopped: "
+                "look for an infinite loop (a while loop whose condition never changes) or a far "
+                "too slow computation")
+    cause = {signal.SIGKILL: "was killed", signal.SIGSEGV: "crashed"}.get(
+        signum, f"exited with status {returncode}")
+    return (f"{short} {cause} (limits: {limits.cpu_seconds} s of CPU, "
+            f"{limits.memory_bytes // 1024 ** 2} MB of memory)")
+
+
+def judge_function(name, submission, seed=None, limits=Limits(), sandboxed=True):
+    """The judge's verdict on the graded function ``name`` of the submission folder ``submission``.
+
+    The child runs in a sandbox of its own (``autograder.sandbox``) unless ``sandboxed`` is False.
+    """
     probe = PROBES[name]
     short = name.split(".", 2)[-1]
     seed = secrets.randbits(63) if seed is None else seed
@@ -250,15 +213,13 @@ def judge_function(name, submission, seed=None, limits=Limits(), work_dir=None):
         if problem:
             return Verdict(name, False, problem)
         result_path = private / "result.npz"
-        command = [sys.executable, "-I", "-m", "autograder.judge_child", name, str(seed), str(scratch)]
-        if _private_mounts():
-            command = ["unshare", "--mount", "--propagation", "private", "--"] + command
+        command, environment = _command(name, seed, scratch, sandboxed)
         with open(result_path, "wb") as result_file, _process_cgroup(limits) as cgroup:
-            child = subprocess.Popen(command, cwd=scratch, env=_environment(scratch, work_dir),
+            started = time.monotonic()
+            child = subprocess.Popen(command, cwd=scratch, env=environment,
                                      stdin=subprocess.DEVNULL,
                                      stdout=result_file, stderr=subprocess.DEVNULL,
-                                     preexec_fn=_limit(limits, _unprivileged_user(), cgroup),
-                                     start_new_session=True)
+                                     preexec_fn=_limit(limits, cgroup), start_new_session=True)
             try:
                 child.wait(timeout=limits.wall_seconds)
             except subprocess.TimeoutExpired:
@@ -266,12 +227,10 @@ def judge_function(name, submission, seed=None, limits=Limits(), work_dir=None):
                                             "and was stopped: look for an infinite loop")
             finally:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(child.pid, signal.SIGKILL)  # and anything it started
+                    os.killpg(child.pid, signal.SIGKILL)  # the sandbox's PID namespace with it
         if child.returncode != 0:
-            cause = {-signal.SIGXCPU: "used too much CPU time", -signal.SIGKILL: "was killed",
-                     -signal.SIGSEGV: "crashed"}.get(child.returncode, f"exited with {child.returncode}")
-            return Verdict(name, False, f"{short} {cause} (limits: {limits.cpu_seconds} s of CPU, "
-                                        f"{limits.memory_bytes // 1024 ** 2} MB of memory)")
+            return Verdict(name, False, _why_it_stopped(short, child.returncode,
+                                                        time.monotonic() - started, limits))
         try:
             with np.load(io.BytesIO(result_path.read_bytes()), allow_pickle=False) as data:
                 status = str(data["__status__"])
@@ -298,9 +257,10 @@ def judge_function(name, submission, seed=None, limits=Limits(), work_dir=None):
     return Verdict(name, True)
 
 
-def judge(names, submission, seed=None, limits=Limits(), work_dir=None):
-    """Verdicts on several graded functions (one child each), with the reference hidden."""
+def judge(names, submission, seed=None, limits=Limits(), sandboxed=True):
+    """Verdicts on several graded functions (one child each)."""
     seed = secrets.randbits(63) if seed is None else seed
-    with reference_hidden():
-        return {name: judge_function(name, submission, seed + index, limits, work_dir)
-                for index, name in enumerate(names)}
+    if sandboxed:
+        sandbox.require()
+    return {name: judge_function(name, submission, seed + index, limits, sandboxed)
+            for index, name in enumerate(names)}

@@ -1,10 +1,8 @@
 """The grading kernel: ipykernel started under resource limits.
 
 nbgrader executes a student's notebook in a kernel; without limits, one student's runaway
-allocation would take the grading machine's memory. ``autograder.nbgrader_api`` installs a kernelspec
-(``autograder-python3``) that starts this module, which caps the address space before the kernel
-starts. (A determined process running as root could raise the cap again: the score is the judge's
-to decide, see autograder/README.md.)
+allocation would take the grading machine's memory. ``autograder.grading_kernel`` starts this module
+inside the submission's sandbox, and it caps the address space before the kernel starts.
 """
 import os
 import resource

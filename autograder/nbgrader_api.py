@@ -1,6 +1,5 @@
 """Calling nbgrader through its Python API (about 2 s faster per call than its command line)."""
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -24,37 +23,17 @@ def ensure_tools_on_path():
         os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")
 
 
-KERNEL_NAME = "autograder-python3"
-
-
-def install_grading_kernel(folder):
-    """Write the kernelspec of the limited grading kernel under ``folder`` and put it on
-    ``JUPYTER_PATH`` so that jupyter_client finds it."""
-    spec = Path(folder) / "kernels" / KERNEL_NAME / "kernel.json"
-    spec.parent.mkdir(parents=True, exist_ok=True)
-    spec.write_text(json.dumps({
-        "argv": [sys.executable, "-m", "autograder.limited_kernel", "-f", "{connection_file}"],
-        "display_name": "Python 3 (autograder, limited)", "language": "python",
-    }))
-    paths = os.environ.get("JUPYTER_PATH", "").split(os.pathsep)
-    if str(folder) not in paths:
-        os.environ["JUPYTER_PATH"] = os.pathsep.join([str(folder)] + [p for p in paths if p])
-
-
-def make_api(root=None, work_dir=None, release_dir=None, cell_timeout=None):
+def make_api(root=None, work_dir=None, release_dir=None, cell_timeout=None, sandboxed=True):
     """An ``NbGraderAPI`` for the course, its working folders in ``work_dir`` (default: the root)."""
     ensure_tools_on_path()
     if work_dir is not None:
         Path(work_dir).mkdir(parents=True, exist_ok=True)
     kwargs = {key: value for key, value in
               dict(root=root, work_dir=work_dir, cell_timeout=cell_timeout).items() if value}
-    config = course_config(**kwargs)
+    config = course_config(sandboxed=sandboxed, **kwargs)
     if release_dir is not None:
         config.CourseDirectory.release_directory = str(Path(release_dir).resolve())
     config.NbGraderAPI.log_level = logging.ERROR
-    kernels = Path(config.CourseDirectory.root) / ".autograder"
-    install_grading_kernel(kernels)
-    config.Execute.kernel_name = KERNEL_NAME
     coursedir = CourseDirectory(config=config)
     return NbGraderAPI(coursedir=coursedir, config=config)
 

@@ -22,11 +22,12 @@ MAX_OUTPUT_CHARS = 20_000  # characters of output kept per cell (a 50 MB print i
 WARNING_PATTERN = r"^([^\n]*:\d+: )?\w*Warning: "
 
 
-def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT):
+def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=True):
     """Fill the nbgrader config ``c`` (a traitlets ``Config``) for the course at ``root``.
 
     ``work_dir`` holds the submitted, autograded and feedback folders and the gradebook; it is
-    ``root`` unless given.
+    ``root`` unless given. ``sandboxed=False`` runs student code without the sandbox
+    (``autograder grade --no-sandbox``; never the default).
     """
     root = Path(root).resolve()
     work_dir = Path(work_dir).resolve() if work_dir else root
@@ -43,7 +44,7 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT):
     # ignores globs here). solutions/ holds no nnlib, so this is a second line of defence.
     c.Autograde.exclude_overwriting = {unit: edition_files() for unit in UNIT_IDS}
     c.Autograde.autograde_preprocessors = [
-        "nbgrader.preprocessors.Execute",
+        "autograder.preprocessors.SandboxedExecute",
         "nbgrader.preprocessors.IgnorePattern",
         "autograder.preprocessors.JudgeVerdicts",
         "nbconvert.preprocessors.ClearMetadataPreprocessor",
@@ -53,6 +54,11 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT):
         "nbgrader.preprocessors.AssignLatePenalties",
         "nbgrader.preprocessors.CheckCellMetadata",
     ]
+    # Every student's code runs in a sandbox of its own (autograder/sandbox.py): the kernel, through
+    # SandboxedExecute, whatever kernel the notebook names, and the judge's children.
+    c.SandboxedExecute.sandboxed = sandboxed
+    c.JudgeVerdicts.sandboxed = sandboxed
+    c.Execute.kernel_name = "python3"
     c.Execute.timeout = cell_timeout
     c.Execute.interrupt_on_timeout = True
     # A deleted test cell is put back and run, so deleting a test never skips it.
@@ -63,7 +69,6 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT):
     c.LimitOutput.max_traceback = 30
     c.LimitOutputSize.max_chars = MAX_OUTPUT_CHARS
     c.JudgeVerdicts.submitted_directory = str(work_dir / "submitted")
-    c.JudgeVerdicts.work_directory = str(work_dir)
 
     c.GenerateFeedback.preprocessors = [
         "nbgrader.preprocessors.GetGrades",
@@ -74,6 +79,7 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT):
     return c
 
 
-def course_config(root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT):
+def course_config(root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=True):
     """A fresh ``Config`` for the course (see ``configure``)."""
-    return configure(Config(), root=root, work_dir=work_dir, cell_timeout=cell_timeout)
+    return configure(Config(), root=root, work_dir=work_dir, cell_timeout=cell_timeout,
+                     sandboxed=sandboxed)

@@ -1,13 +1,17 @@
-"""Load test of the grading pipeline: a class of N submissions graded with --jobs 1 and --jobs 2.
+"""Load test of the grading pipeline: a class of N submissions graded with and without the sandbox.
 
 The class mixes correct submissions, plausible mistakes, crashes, one that hangs and one that
-exhausts memory. Prints both wall-clock times, checks the two runs give identical grades and that no
-submitted file changed. Run: `.venv/bin/python benchmarks/bench_grading.py [N]` (default 200).
+exhausts memory. It is graded with --jobs 2 in the sandbox, with --jobs 2 without it
+(--no-sandbox), and, with --sequential, with --jobs 1 in the sandbox. Prints each wall-clock time
+and seconds per submission, the sandbox's cost per submission, checks that every run gives
+identical grades and that no submitted file changed.
+Run: `.venv/bin/python benchmarks/bench_grading.py [N] [--sequential]` (default N: 200).
 """
 import hashlib
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,7 +43,7 @@ def hashes(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def main(count=200):
+def main(count=200, sequential=False):
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
         scratch = Path(scratch)
         release = build_unit(UNIT, scratch / "release", work_dir=scratch / "build")
@@ -49,18 +53,28 @@ def main(count=200):
             make_submission(release, submissions / f"s{index:03d}_{kind}" / UNIT, **options)
         before = hashes(submissions)
         print(f"{count} submissions of {UNIT}; machine: {machine_summary()}")
-        tables = {}
-        for jobs in (2, 1):
+        runs = [(2, True), (2, False)] + [(1, True)] * sequential
+        tables, seconds = {}, {}
+        for jobs, sandboxed in runs:
+            label = f"--jobs {jobs}{'' if sandboxed else ' --no-sandbox'}"
             start = time.perf_counter()
-            report = grade(UNIT, submissions=submissions, work_dir=scratch / f"work{jobs}",
-                           progress=True, cell_timeout=10, jobs=jobs, feedback=True)
-            seconds = time.perf_counter() - start
-            tables[jobs] = {s.student_id: [(t.name, t.score) for t in s.tests] for s in report.students}
-            print(f"--jobs {jobs}: {seconds:7.1f} s  ({seconds / count:.2f} s per submission), "
-                  f"mean score {sum(s.score for s in report.students) / count:.2f}")
-        print("identical grades:", tables[1] == tables[2])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the --no-sandbox warning: we asked for it
+                report = grade(UNIT, submissions=submissions, work_dir=scratch / f"work{len(tables)}",
+                               progress=True, cell_timeout=10, jobs=jobs, feedback=True,
+                               sandboxed=sandboxed)
+            seconds[label] = time.perf_counter() - start
+            tables[label] = {s.student_id: [(t.name, t.score) for t in s.tests] for s in report.students}
+            print(f"{label:22s} {seconds[label]:7.1f} s  ({seconds[label] / count:.2f} s per "
+                  f"submission), mean score {sum(s.score for s in report.students) / count:.2f}")
+        cost = (seconds["--jobs 2"] - seconds["--jobs 2 --no-sandbox"]) * 2 / count
+        print(f"sandbox cost: {cost:+.3f} s of worker time per submission "
+              f"({seconds['--jobs 2'] / seconds['--jobs 2 --no-sandbox']:.3f}x the wall time)")
+        first = next(iter(tables.values()))
+        print("identical grades:", all(table == first for table in tables.values()))
         print("submitted files unchanged:", hashes(submissions) == before)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    numbers = [argument for argument in sys.argv[1:] if argument.isdigit()]
+    main(int(numbers[0]) if numbers else 200, sequential="--sequential" in sys.argv)

@@ -20,7 +20,7 @@ from simulated_class import code_cell, is_test_cell, make_submission
 
 UNIT = "04_single_layer_gradients"
 CELL_TIMEOUT = 10
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 LOGISTIC = """
     z = X @ self.w + self.b

@@ -10,7 +10,7 @@ import pytest
 from simulated_class import grade_class, make_submission
 
 UNIT = "01_linear_limits"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 STABLE_UPDATE = """
     prediction = 1 if x @ self.w + self.b >= 0 else 0

@@ -11,7 +11,7 @@ import pytest
 from simulated_class import grade_class, make_submission
 
 UNIT = "02_xor"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 TESTS = ["test_step", "test_threshold_layer_forward", "test_and_gate", "test_or_gate",
          "test_nand_gate", "test_xor_network"]

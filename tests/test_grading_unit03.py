@@ -11,7 +11,7 @@ import pytest
 from simulated_class import grade_class, make_submission
 
 UNIT = "03_forward_pass"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 MAX_SCORE = 9
 
 INIT = """

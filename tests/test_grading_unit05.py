@@ -15,7 +15,7 @@ import pytest
 from simulated_class import grade_class, make_submission
 
 UNIT = "05_backprop"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 MAX_SCORE = 16
 TESTS = ["test_linear_backward", "test_sigmoid_backward", "test_tanh_backward", "test_relu_backward",
          "test_sequential_backward", "test_sgd_step", "test_value_add", "test_value_mul",

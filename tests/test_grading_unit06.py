@@ -19,7 +19,7 @@ import pytest
 from simulated_class import grade_class, make_submission
 
 UNIT = "06_softmax"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 TESTS = ["test_softmax", "test_log_softmax", "test_cross_entropy_forward",
          "test_cross_entropy_backward", "test_accuracy"]

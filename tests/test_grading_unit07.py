@@ -15,7 +15,7 @@ import pytest
 from simulated_class import grade_class, make_submission
 
 UNIT = "07_optimizers"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 TESTS = ["test_iterate_minibatches", "test_sgd_momentum", "test_adagrad", "test_rmsprop", "test_adam",
          "test_glorot_uniform", "test_he_normal", "test_dropout_forward", "test_dropout_backward",

@@ -17,7 +17,7 @@ import pytest
 from simulated_class import grade_class, make_submission
 
 UNIT = "08_cnn"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 MAX_SCORE = 15
 TESTS = ["test_conv2d_forward_naive", "test_conv2d_backward_naive", "test_im2col", "test_col2im",
          "test_conv2d_forward", "test_conv2d_backward", "test_maxpool_forward",

@@ -16,7 +16,7 @@ import pytest
 from simulated_class import grade_class, make_submission
 
 UNIT = "09_rnn"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 MAX_SCORE = 7
 TESTS = ["test_rnn_forward", "test_rnn_backward", "test_clip_grad_norm"]
 

@@ -19,6 +19,7 @@ from simulated_class import rewrite_region
 NAME = "nnlib.functional.sigmoid_derivative"
 FAST = Limits(cpu_seconds=4, wall_seconds=8)
 WRONG = ("functional", "sigmoid_derivative", "return sigmoid(z)")
+pytestmark = pytest.mark.sandbox
 
 
 def submission(tmp_path, at_import="", body=None, wrong=True):
@@ -112,8 +113,9 @@ def test_writing_outside_its_folder_fails_and_changes_nothing(tmp_path):
 
 
 def test_the_reference_and_other_students_are_out_of_reach(tmp_path):
-    work = tmp_path / "work"
-    other = work / "submitted" / "alice" / "04_single_layer_gradients" / "nnlib"
+    """Whoever grades (root or not), the judged child cannot see the course: a child that could
+    read the reference or a classmate would answer right."""
+    other = tmp_path / "work" / "submitted" / "alice" / "04_single_layer_gradients" / "nnlib"
     shutil.copytree(REFERENCE_DIR, other, ignore=shutil.ignore_patterns("__pycache__"))
     body = f"""
         for folder in [{str(REFERENCE_DIR)!r}, {str(other)!r}, {str(REPO / '.git')!r}]:
@@ -127,12 +129,10 @@ def test_the_reference_and_other_students_are_out_of_reach(tmp_path):
                 return s * (1 - s)
         return sigmoid(z)
     """
-    verdict = judge_function(NAME, submission(tmp_path, body=body, wrong=False), limits=FAST,
-                             work_dir=work)
-    if os.geteuid() != 0:
-        pytest.skip("without root, the judge cannot hide files from the judged process "
-                    "(see autograder/README.md, trust model)")
-    assert not verdict.passed
+    assert judge_function(NAME, submission(tmp_path, body=body, wrong=False), limits=FAST,
+                          sandboxed=False).passed  # control: without the sandbox, it can read
+    assert not judge_function(NAME, submission(tmp_path / "s", body=body, wrong=False),
+                              limits=FAST).passed
 
 
 @pytest.mark.parametrize("cheat, phrase", [

@@ -11,7 +11,7 @@ from autograder.grading import grade
 from simulated_class import grade_class, make_submission
 
 UNIT = "04_single_layer_gradients"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 STUDENTS = {
     "reference": lambda release, folder: make_submission(release, folder),

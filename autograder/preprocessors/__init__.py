@@ -2,6 +2,7 @@
 from .hidehiddentests import HideHiddenTests
 from .judgeverdicts import JudgeVerdicts
 from .limitoutputsize import LimitOutputSize
+from .sandboxedexecute import SandboxedExecute
 from .trimtracebacks import TrimTracebacks
 
-__all__ = ["HideHiddenTests", "JudgeVerdicts", "LimitOutputSize", "TrimTracebacks"]
+__all__ = ["HideHiddenTests", "JudgeVerdicts", "LimitOutputSize", "SandboxedExecute", "TrimTracebacks"]

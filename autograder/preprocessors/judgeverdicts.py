@@ -2,8 +2,10 @@
 
 Runs after ``Execute``. For each test cell, the graded functions its hidden tests name
 (``grade("nnlib....")``) are judged outside the student's kernel (``autograder.judge``) on the
-submitted files; when the judge disagrees, the cell gets an error output with the judge's message,
-so ``SaveAutoGrades`` gives it zero whatever the kernel printed.
+submitted files, which the kernel never sees (it works on a copy in its sandbox); when the judge
+disagrees, the cell gets an error output with the judge's message, so ``SaveAutoGrades`` gives it zero
+whatever the kernel printed. The in-kernel hidden test only checks that ``nnlib`` is the student's:
+nothing in the kernel can read the reference, so every comparison with it is made here.
 """
 import re
 from pathlib import Path
@@ -21,8 +23,8 @@ class JudgeVerdicts(NbGraderPreprocessor):
     enabled = Bool(True, help="Judge every graded function outside the student's kernel").tag(config=True)
     submitted_directory = Unicode("", help="Folder holding <student>/<assignment>/ as submitted"
                                   ).tag(config=True)
-    work_directory = Unicode("", help="The course's working folder (hidden from judged processes)"
-                             ).tag(config=True)
+    sandboxed = Bool(True, help="Judge in a sandbox per process (bubblewrap); False only with "
+                                "`autograder grade --no-sandbox`").tag(config=True)
 
     def preprocess(self, nb, resources):
         from autograder.judge import judge  # imported here: nbgrader loads stages at start-up
@@ -34,11 +36,12 @@ class JudgeVerdicts(NbGraderPreprocessor):
             return nb, resources
         folder = Path(self.submitted_directory) / resources["nbgrader"]["student"] / \
             resources["nbgrader"]["assignment"]
-        verdicts = judge(names, folder, work_dir=self.work_directory or None)
+        verdicts = judge(names, folder, sandboxed=self.sandboxed)
         for cell, found in cells:
             failed = [verdicts[name] for name in found if not verdicts[name].passed]
             if failed:
                 message = "; ".join(verdict.message for verdict in failed)
-                cell.outputs.append(NotebookNode(output_type="error", ename="JudgeError",
-                                                 evalue=message, traceback=[f"JudgeError: {message}"]))
+                # First: the judge's word is the cell's verdict, whatever the kernel printed after.
+                cell.outputs.insert(0, NotebookNode(output_type="error", ename="JudgeError",
+                                                    evalue=message, traceback=[f"JudgeError: {message}"]))
         return nb, resources

@@ -1,0 +1,158 @@
+"""The sandbox every process that runs student code starts in: bubblewrap (``bwrap``).
+
+At grading time a student's code runs in two places, the notebook's kernel and the judge's child.
+Both start through ``wrap``, which puts the command in a sandbox of its own:
+
+- its own mount namespace holding only what Python needs, read-only (the system's ``/usr`` and
+  libraries, a few files of ``/etc``, this interpreter and its environment, the ``autograder``
+  package) and a private copy of the submission in a size-limited tmpfs; nothing else of the course
+  exists in it: not the reference ``nnlib/``, ``solutions/``, the gradebook, ``grades/``,
+  ``feedback/``, other students' folders, ``.git`` nor the grading user's home;
+- its own PID namespace: when the command ends, every process it started ends with it, whatever
+  it did with ``fork`` and ``setsid``; ``--die-with-parent`` ends it if the grader dies;
+- its own network namespace (no interface but its own loopback), IPC, UTS and cgroup namespaces;
+- no capabilities and no further user namespaces, so even root inside cannot remount what it sees;
+- what it writes (the submission copy, ``/tmp``, ``/dev/shm``) lives in tmpfs of a fixed size and
+  is gone with the sandbox.
+
+bubblewrap is the sandbox Flatpak runs every desktop application in; it works as root and, through
+unprivileged user namespaces, as an ordinary user. ``problem()`` says why it cannot run here, and
+``autograder grade --no-sandbox`` is the only way to grade without it.
+"""
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import autograder
+
+PACKAGE_DIR = Path(autograder.__file__).resolve().parent
+SCRATCH_BYTES = 256 * 1024 ** 2  # the submission's writable copy
+TMP_BYTES = 256 * 1024 ** 2      # /tmp and /dev/shm, each
+SUBMISSION_VIEW = "/run/submission"  # the read-only original the copy is made from
+CACHE_VIEW = "/run/matplotlib"  # matplotlib's font list, copied to MPLCONFIGDIR (saves ~0.3 s a start)
+# Runs first in every sandbox (before any student code), from the read-only views.
+SETUP = (f'mkdir -p /tmp/matplotlib && if [ -d {CACHE_VIEW} ]; then cp {CACHE_VIEW}/* /tmp/matplotlib/; '
+         f'fi && if [ -d {SUBMISSION_VIEW} ]; then cp -R {SUBMISSION_VIEW}/. .; fi && exec "$@"')
+# Host variables a sandboxed process may see (everything else is cleared).
+PASSED_ENVIRONMENT = ("MPLBACKEND", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                      "AUTOGRADER_KERNEL_MEMORY")
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+SYSTEM_ETC = ("/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/ld.so.cache",
+              "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives",
+              "/etc/mime.types", "/etc/fonts")
+
+UNSANDBOXED = ("graded WITHOUT the sandbox (--no-sandbox): submissions could read the reference and "
+               "other students' work and change grades")
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install "
+                "bubblewrap; `make setup` does it when run as root)")
+
+
+class SandboxUnavailable(RuntimeError):
+    """Student code cannot be sandboxed on this machine; the message says why and what to do."""
+
+
+def _python_folders():
+    """Folders this interpreter and its environment live in (read-only in the sandbox)."""
+    folders = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
+               Path(sys.executable).parent, Path(os.path.realpath(sys.executable)).parent.parent}
+    return sorted({folder.resolve() for folder in folders})
+
+
+@functools.lru_cache(maxsize=None)
+def _matplotlib_font_cache():
+    """The grading user's matplotlib font list, if there is one (without it, every sandboxed start
+    that imports pyplot would scan the system's fonts again)."""
+    try:
+        import matplotlib
+    except ImportError:
+        return ()
+    return tuple(sorted(Path(matplotlib.get_cachedir()).glob("fontlist-v*.json")))
+
+
+def _read_only(path):
+    """Arguments showing the host ``path`` read-only at the same place (symlinks stay symlinks)."""
+    if os.path.islink(path):
+        return ["--symlink", os.readlink(path), path]
+    return ["--ro-bind-try", path, path]
+
+
+def wrap(command, *, copy_from=None, workdir, writable=(), environment=None):
+    """``command`` as a bubblewrap command line.
+
+    ``copy_from`` is a host folder copied (by a trusted ``cp`` before ``command`` starts) into a
+    fresh tmpfs at ``workdir``, which becomes the working folder; the original is only read.
+    ``writable`` folders are shared read-write with the host (the kernel's socket folder);
+    ``environment`` is added to the few variables passed through.
+    """
+    workdir = Path(workdir)
+    shown = [*_python_folders(), PACKAGE_DIR]
+    if any(folder == workdir or folder.is_relative_to(workdir) for folder in shown):
+        raise ValueError(f"the sandbox's working folder {workdir} would hide {shown}")
+    arguments = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--cap-drop", "ALL",
+                 "--disable-userns", "--hostname", "sandbox", "--clearenv"]
+    for path in SYSTEM + SYSTEM_ETC:
+        arguments += _read_only(path)
+    for folder in _python_folders():
+        if not any(folder.is_relative_to(system) for system in SYSTEM if not os.path.islink(system)):
+            arguments += ["--ro-bind", str(folder), str(folder)]
+    arguments += ["--ro-bind", str(PACKAGE_DIR), str(PACKAGE_DIR),
+                  "--proc", "/proc", "--dev", "/dev",
+                  "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm",
+                  "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
+                  "--size", str(SCRATCH_BYTES), "--tmpfs", str(workdir)]
+    for folder in writable:
+        arguments += ["--bind", str(folder), str(folder)]
+    variables = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp",
+                 "LANG": "C.UTF-8", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib",
+                 "PYTHONDONTWRITEBYTECODE": "1"}
+    variables.update({name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ})
+    variables.update(environment or {})
+    for name, value in variables.items():
+        arguments += ["--setenv", name, str(value)]
+    arguments += ["--chdir", str(workdir)]
+    if copy_from is not None:
+        arguments += ["--ro-bind", str(copy_from), SUBMISSION_VIEW]
+    for cache in _matplotlib_font_cache():
+        arguments += ["--ro-bind", str(cache), f"{CACHE_VIEW}/{cache.name}"]
+    arguments += ["--", "/bin/sh", "-c", SETUP, "sandbox"]
+    return arguments + [str(part) for part in command]
+
+
+@functools.lru_cache(maxsize=None)
+def problem():
+    """Why student code cannot be sandboxed here (a message saying how to fix it), or ``""``."""
+    if shutil.which("bwrap") is None:
+        return f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
+    trial = subprocess.run(wrap([sys.executable, "-I", "-c", "import numpy, autograder.probes"],
+                                workdir="/tmp/work"),
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+    if trial.returncode == 0:
+        return ""
+    said = trial.stderr.strip().splitlines()[-1] if trial.stderr.strip() else f"exit {trial.returncode}"
+    if "namespace" in said or "uid map" in said or "Operation not permitted" in said \
+            or "Permission denied" in said:
+        return (f"bubblewrap cannot create its namespaces here ({said}). Unprivileged user namespaces "
+                "are turned off: on Ubuntu 24.04 and later, `sysctl kernel.apparmor_restrict_"
+                "unprivileged_userns=0` (or an AppArmor profile allowing bwrap); elsewhere `sysctl "
+                "user.max_user_namespaces=15000`; in a container, give it CAP_SYS_ADMIN or run "
+                "grading on the host")
+    return f"bubblewrap failed to start a sandbox: {said}"
+
+
+def require():
+    """Raise ``SandboxUnavailable`` unless ``wrap`` works on this machine."""
+    reason = problem()
+    if reason:
+        raise SandboxUnavailable(f"{reason}. To grade without isolation anyway (a submission could "
+                                 "then read the reference and change grades), pass --no-sandbox.")
+
+
+def version():
+    """``bubblewrap 0.8.0``, as the tool says of itself."""
+    try:
+        return subprocess.run(["bwrap", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "bubblewrap (not installed)"

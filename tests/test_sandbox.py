@@ -1,0 +1,231 @@
+"""The sandbox itself (``autograder.sandbox``), tried as an attacker would, with a bare control.
+
+Each attack runs twice: bare, as the grading user would run it without the sandbox (the control:
+it must succeed, or the test proves nothing), and inside ``sandbox.wrap`` (it must fail).
+"""
+import os
+import socket
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import sandbox
+from autograder.reference import REFERENCE_DIR, REPO
+
+
+
+def run(code, tmp_path, sandboxed=True, timeout=60):
+    """Run Python ``code`` on a copy of ``tmp_path/submission``: in the sandbox, or bare."""
+    folder = tmp_path / "submission"
+    folder.mkdir(exist_ok=True)
+    command = [sys.executable, "-c", textwrap.dedent(code)]
+    if sandboxed:
+        command = sandbox.wrap(command, copy_from=folder, workdir="/submission")
+    return subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=timeout)
+
+
+READ_THE_COURSE = f"""
+    import os
+    for path in [{str(REFERENCE_DIR)!r}, {str(REPO / 'solutions')!r}, {str(REPO / '.git')!r},
+                 {str(REPO / 'exercises')!r}]:
+        try:
+            print(path, len(os.listdir(path)))
+        except OSError as error:
+            print(path, "hidden", type(error).__name__)
+    try:
+        print("home", *sorted(os.listdir({os.path.expanduser('~')!r})))
+    except OSError:
+        print("home")
+"""
+
+
+@pytest.mark.sandbox
+def test_the_course_and_the_home_folder_do_not_exist_inside(tmp_path):
+    bare = run(READ_THE_COURSE, tmp_path, sandboxed=False).stdout.splitlines()
+    assert not bare[0].endswith("FileNotFoundError")  # control: the reference is readable
+    inside = run(READ_THE_COURSE, tmp_path).stdout.splitlines()
+    assert len(inside) == 5, inside
+    assert all(line.endswith("hidden FileNotFoundError") for line in inside[:4]), inside
+    # Of the home folder, at most the way to this Python (when it is installed there) is left.
+    home = Path(os.path.expanduser("~")).resolve()
+    python_paths = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+                    Path(os.path.realpath(sys.executable))}
+    needed = {path.relative_to(home).parts[0] for path in python_paths if path.is_relative_to(home)}
+    assert set(inside[4].split()[1:]) <= needed, inside[4]
+
+
+@pytest.mark.sandbox
+def test_no_network_reaches_the_host(tmp_path):
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(5)
+    port = server.getsockname()[1]
+    code = f"""
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", {port}), timeout=3).sendall(b"leak")
+            print("connected")
+        except OSError as error:
+            print("refused", error)
+    """
+    try:
+        assert run(code, tmp_path, sandboxed=False).stdout.startswith("connected")  # control
+        server.accept()[0].close()
+        assert run(code, tmp_path).stdout.startswith("refused")
+        server.settimeout(1)
+        with pytest.raises(socket.timeout):
+            server.accept()
+    finally:
+        server.close()
+
+
+def living(token):
+    pids = []
+    for process in Path("/proc").iterdir():
+        try:
+            if token.encode() in (process / "cmdline").read_bytes():
+                pids.append(int(process.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+@pytest.mark.sandbox
+def test_a_daemon_dies_with_its_sandbox(tmp_path):
+    token = f"daemon-{os.getpid()}-{time.monotonic_ns()}"
+    code = f"""
+        import os, sys
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                quiet = os.open(os.devnull, os.O_RDWR)  # lets the bare control's caller go on
+                for descriptor in (0, 1, 2):
+                    os.dup2(quiet, descriptor)
+                os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(30)", {token!r}])
+            os._exit(0)
+        os.wait()
+    """
+    run(code, tmp_path, sandboxed=False)
+    started = living(token)
+    assert started  # control: bare, the daemon outlives its parent
+    for pid in started:  # the control's own daemon, ended by its PID
+        os.kill(pid, 9)
+    run(code, tmp_path)
+    time.sleep(0.5)
+    assert living(token) == []
+
+
+@pytest.mark.sandbox
+def test_writes_stay_inside_are_bounded_and_vanish(tmp_path):
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "kept.txt").write_text("as submitted")
+    marker = Path("/tmp") / f"sandbox-marker-{os.getpid()}"
+    code = f"""
+        import errno
+        open("kept.txt", "w").write("changed")
+        open({str(marker)!r}, "w").write("left behind")
+        try:
+            with open("/tmp/big", "wb") as handle:
+                for _ in range(400):
+                    handle.write(b"x" * 1024 ** 2)
+            print("wrote 400 MB")
+        except OSError as error:
+            print("full", errno.errorcode[error.errno])
+    """
+    result = run(code, tmp_path)
+    assert result.stdout.strip() == "full ENOSPC", result.stderr
+    assert (tmp_path / "submission" / "kept.txt").read_text() == "as submitted"
+    assert not marker.exists()
+
+
+@pytest.mark.sandbox
+def test_the_host_is_read_only_even_for_root_inside(tmp_path):
+    target = sandbox.PACKAGE_DIR / "probes" / "unit04.py"
+    before = target.read_bytes()
+    code = f"""
+        import subprocess
+        try:
+            open({str(target)!r}, "a").write("# tampered")
+            print("wrote")
+        except OSError as error:
+            print("refused", error.strerror)
+        remount = subprocess.run(["mount", "-o", "remount,rw,bind", {str(sandbox.PACKAGE_DIR)!r}],
+                                 capture_output=True)
+        print("remounted" if remount.returncode == 0 else "remount refused")
+        unshare = subprocess.run(["unshare", "--user", "--map-root-user", "true"], capture_output=True)
+        print("new user namespace" if unshare.returncode == 0 else "no new user namespace")
+    """
+    lines = run(code, tmp_path).stdout.splitlines()
+    assert lines == ["refused Read-only file system", "remount refused", "no new user namespace"]
+    assert target.read_bytes() == before
+    assert not stat.S_IMODE(target.stat().st_mode) & 0o002
+
+
+def test_problem_says_how_to_install_bubblewrap(monkeypatch):
+    sandbox.problem.cache_clear()
+    monkeypatch.setenv("PATH", "/nonexistent")
+    try:
+        assert "apt-get install bubblewrap" in sandbox.problem()
+        with pytest.raises(sandbox.SandboxUnavailable, match="--no-sandbox"):
+            sandbox.require()
+    finally:
+        sandbox.problem.cache_clear()
+
+
+def test_problem_names_user_namespaces_when_they_are_turned_off(tmp_path, monkeypatch):
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    sandbox.problem.cache_clear()
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    try:
+        message = sandbox.problem()
+        assert "user namespaces" in message and "apparmor_restrict_unprivileged_userns" in message
+    finally:
+        sandbox.problem.cache_clear()
+
+
+def test_grade_refuses_to_start_without_a_sandbox(tmp_path, monkeypatch, capsys):
+    from autograder.cli import main
+
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    sandbox.problem.cache_clear()
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    try:
+        assert main(["grade", "04_single_layer_gradients"]) == 2
+    finally:
+        sandbox.problem.cache_clear()
+    error = capsys.readouterr().err
+    assert "nothing was graded" in error and "--no-sandbox" in error and "namespaces" in error
+
+
+def test_grading_without_the_sandbox_says_so_in_every_output(tmp_path):
+    import csv
+    import json
+    import shutil
+
+    from autograder.build import build_unit
+    from autograder.grading import UnsandboxedGrading, grade
+
+    unit = "01_linear_limits"
+    release = build_unit(unit, tmp_path / "release", work_dir=tmp_path / "build")
+    shutil.copytree(release, tmp_path / "submissions" / "alice" / unit)
+    with pytest.warns(UnsandboxedGrading):
+        report = grade(unit, submissions=tmp_path / "submissions", work_dir=tmp_path / "work",
+                       progress=False, cell_timeout=10, sandboxed=False)
+    summary = report.summary().splitlines()
+    assert summary[0].startswith("WARNING: graded WITHOUT the sandbox")
+    assert summary[-1] == summary[0]
+    with open(report.csv_path) as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][-1] == "isolation" and rows[1][-1] == "none (--no-sandbox)"
+    saved = json.loads((tmp_path / "work" / "grades" / f"{unit}.json").read_text())
+    assert saved["isolation"].startswith("graded WITHOUT the sandbox")
