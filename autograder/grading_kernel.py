@@ -9,7 +9,8 @@ sandbox (``autograder.sandbox``), whatever kernel the notebook names:
 - it has no network, so it talks to the grader over Unix sockets (ZeroMQ's ``ipc`` transport) in a
   folder of its own, the only host folder it may write to;
 - interrupts (a cell's time-out) go as a message on the control channel: a signal would reach
-  bubblewrap, not the kernel inside its PID namespace.
+  bubblewrap, not the kernel inside its PID namespace;
+- as root (where RLIMIT_NPROC does not bind), a cgroup caps its processes, as for the judge.
 
 Without the sandbox (``--no-sandbox``) it starts the same limited kernel directly, over TCP.
 """
@@ -22,6 +23,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool
 
 from . import sandbox
+from .limited_kernel import PROCESSES
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -29,6 +31,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     sandboxed = Bool(True, help="Start the kernel in its own sandbox (bubblewrap)").tag(config=True)
 
     _socket_folder = None
+    _process_group = None
 
     async def _async_pre_start_kernel(self, **kw):
         self._copy_from = Path(kw.get("cwd") or ".").resolve()
@@ -47,11 +50,16 @@ class SandboxedKernelManager(AsyncKernelManager):
                    *(extra_arguments or [])]
         if not self.sandboxed:
             return command
-        return sandbox.wrap(command, copy_from=self._copy_from, workdir=self._copy_from,
-                            writable=[self._socket_folder])
+        if self._process_group is None:
+            self._process_group = sandbox.create_process_group(PROCESSES)
+        return sandbox.joining(self._process_group, sandbox.wrap(
+            command, copy_from=self._copy_from, workdir=self._copy_from, writable=[self._socket_folder]))
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            sandbox.remove_process_group(self._process_group)
+            self._process_group = None
         if self._socket_folder is not None:
             shutil.rmtree(self._socket_folder, ignore_errors=True)
             self._socket_folder = None

@@ -65,49 +65,6 @@ class _Leaf:
         return self.judge_description
 
 
-def _pids_root():
-    """The cgroup folder where a pids limit can be set (v1 ``pids`` or v2 with ``pids``), or None.
-
-    RLIMIT_NPROC does not bind root, so when grading as root a fork bomb is held by a cgroup.
-    """
-    candidates = [Path("/sys/fs/cgroup/pids")]
-    unified = Path("/sys/fs/cgroup/cgroup.controllers")
-    if unified.is_file() and "pids" in unified.read_text().split():
-        candidates.append(Path("/sys/fs/cgroup"))
-    for root in candidates:
-        if (root / "cgroup.procs").is_file() and os.access(root, os.W_OK):
-            return root
-    return None
-
-
-@contextlib.contextmanager
-def _process_cgroup(limits):
-    """A fresh cgroup capping the number of processes; everything in it is killed on exit."""
-    root = _pids_root()
-    if root is None:
-        yield None
-        return
-    group = root / f"autograder-judge-{secrets.token_hex(6)}"
-    try:
-        group.mkdir()
-        (group / "pids.max").write_text(str(limits.processes))
-    except OSError:
-        yield None
-        return
-    try:
-        yield group
-    finally:
-        for _ in range(50):
-            pids = [int(pid) for pid in (group / "cgroup.procs").read_text().split()]
-            if not pids:
-                break
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            group.rmdir()
-
-
 def _limit(limits, cgroup=None):
     def apply():
         if cgroup is not None:
@@ -214,7 +171,7 @@ def judge_function(name, submission, seed=None, limits=Limits(), sandboxed=True)
             return Verdict(name, False, problem)
         result_path = private / "result.npz"
         command, environment = _command(name, seed, scratch, sandboxed)
-        with open(result_path, "wb") as result_file, _process_cgroup(limits) as cgroup:
+        with open(result_path, "wb") as result_file, sandbox.process_group(limits.processes) as cgroup:
             started = time.monotonic()
             child = subprocess.Popen(command, cwd=scratch, env=environment,
                                      stdin=subprocess.DEVNULL,
