@@ -179,7 +179,11 @@ def main(argv=None):
         return 0
     if args.command == "check":
         from .check import check
-        results = check(args.units)
+        try:
+            results = check(args.units)
+        except SandboxUnavailable as error:
+            print(f"autograder check: nothing was graded: {error}", file=sys.stderr)
+            return 2
         for result in results:
             print(f"{'ok  ' if result.ok else 'FAIL'} {result.unit}")
             for error in result.errors:

@@ -53,6 +53,11 @@ INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; 
                 "bubblewrap; `make setup` does it when run as root)")
 
 
+NOT_INSTALLED = "bubblewrap (bwrap) is not installed"
+NO_NAMESPACES = "bubblewrap cannot create its namespaces here"
+MACHINE_PROBLEMS = (NOT_INSTALLED, NO_NAMESPACES)  # what the machine lacks, as opposed to a bug
+
+
 class SandboxUnavailable(RuntimeError):
     """Student code cannot be sandboxed on this machine; the message says why and what to do."""
 
@@ -95,16 +100,17 @@ def wrap(command, *, copy_from=None, workdir, writable=(), environment=None):
     if any(folder == workdir or folder.is_relative_to(workdir) for folder in shown):
         raise ValueError(f"the sandbox's working folder {workdir} would hide {shown}")
     arguments = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--cap-drop", "ALL",
-                 "--disable-userns", "--hostname", "sandbox", "--clearenv"]
+                 "--disable-userns", "--hostname", "sandbox", "--clearenv",
+                 # First the private tmpfs: what is bound next may live under /tmp on the host.
+                 "--proc", "/proc", "--dev", "/dev",
+                 "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm",
+                 "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for path in SYSTEM + SYSTEM_ETC:
         arguments += _read_only(path)
     for folder in _python_folders():
         if not any(folder.is_relative_to(system) for system in SYSTEM if not os.path.islink(system)):
             arguments += ["--ro-bind", str(folder), str(folder)]
     arguments += ["--ro-bind", str(PACKAGE_DIR), str(PACKAGE_DIR),
-                  "--proc", "/proc", "--dev", "/dev",
-                  "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm",
-                  "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
                   "--size", str(SCRATCH_BYTES), "--tmpfs", str(workdir)]
     for folder in writable:
         arguments += ["--bind", str(folder), str(folder)]
@@ -128,7 +134,7 @@ def wrap(command, *, copy_from=None, workdir, writable=(), environment=None):
 def problem():
     """Why student code cannot be sandboxed here (a message saying how to fix it), or ``""``."""
     if shutil.which("bwrap") is None:
-        return f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
+        return f"{NOT_INSTALLED}: {INSTALL_HINT}"
     trial = subprocess.run(wrap([sys.executable, "-I", "-c", "import numpy, autograder.probes"],
                                 workdir="/tmp/work"),
                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
@@ -137,7 +143,7 @@ def problem():
     said = trial.stderr.strip().splitlines()[-1] if trial.stderr.strip() else f"exit {trial.returncode}"
     if "namespace" in said or "uid map" in said or "Operation not permitted" in said \
             or "Permission denied" in said:
-        return (f"bubblewrap cannot create its namespaces here ({said}). Unprivileged user namespaces "
+        return (f"{NO_NAMESPACES} ({said}). Unprivileged user namespaces "
                 "are turned off: on Ubuntu 24.04 and later, `sysctl kernel.apparmor_restrict_"
                 "unprivileged_userns=0` (or an AppArmor profile allowing bwrap); elsewhere `sysctl "
                 "user.max_user_namespaces=15000`; in a container, give it CAP_SYS_ADMIN or run "
