@@ -165,44 +165,41 @@ def test_the_host_is_read_only_even_for_root_inside(tmp_path):
     assert not stat.S_IMODE(target.stat().st_mode) & 0o002
 
 
-def test_problem_says_how_to_install_bubblewrap(monkeypatch):
-    sandbox.problem.cache_clear()
-    monkeypatch.setenv("PATH", "/nonexistent")
-    try:
-        assert "apt-get install bubblewrap" in sandbox.problem()
-        with pytest.raises(sandbox.SandboxUnavailable, match="--no-sandbox"):
-            sandbox.require()
-    finally:
+@pytest.fixture
+def machine_says(tmp_path, monkeypatch):
+    """Make ``bwrap`` on PATH fail with a given message (``None``: no bwrap at all)."""
+    def say(message):
+        if message is None:
+            monkeypatch.setenv("PATH", "/nonexistent")
+        else:
+            fake = tmp_path / "bin" / "bwrap"
+            fake.parent.mkdir(exist_ok=True)
+            fake.write_text(f"#!/bin/sh\necho '{message}' >&2\nexit 1\n")
+            fake.chmod(0o755)
+            monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
         sandbox.problem.cache_clear()
-
-
-def test_problem_names_user_namespaces_when_they_are_turned_off(tmp_path, monkeypatch):
-    fake = tmp_path / "bin" / "bwrap"
-    fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
-    fake.chmod(0o755)
+    yield say
     sandbox.problem.cache_clear()
-    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
-    try:
-        message = sandbox.problem()
-        assert "user namespaces" in message and "apparmor_restrict_unprivileged_userns" in message
-    finally:
-        sandbox.problem.cache_clear()
 
 
-def test_grade_refuses_to_start_without_a_sandbox(tmp_path, monkeypatch, capsys):
+def test_problem_says_how_to_install_bubblewrap(machine_says):
+    machine_says(None)
+    assert "apt-get install bubblewrap" in sandbox.problem()
+    with pytest.raises(sandbox.SandboxUnavailable, match="--no-sandbox"):
+        sandbox.require()
+
+
+def test_problem_names_user_namespaces_when_they_are_turned_off(machine_says):
+    machine_says("bwrap: setting up uid map: Permission denied")
+    message = sandbox.problem()
+    assert "user namespaces" in message and "apparmor_restrict_unprivileged_userns" in message
+
+
+def test_grade_refuses_to_start_without_a_sandbox(machine_says, capsys):
     from autograder.cli import main
 
-    fake = tmp_path / "bin" / "bwrap"
-    fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
-    fake.chmod(0o755)
-    sandbox.problem.cache_clear()
-    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
-    try:
-        assert main(["grade", "04_single_layer_gradients"]) == 2
-    finally:
-        sandbox.problem.cache_clear()
+    machine_says("bwrap: No permissions to creating new namespace")
+    assert main(["grade", "04_single_layer_gradients"]) == 2
     error = capsys.readouterr().err
     assert "nothing was graded" in error and "--no-sandbox" in error and "namespaces" in error
 
