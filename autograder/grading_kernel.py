@@ -6,17 +6,22 @@ sandbox (``autograder.sandbox``), whatever kernel the notebook names:
 
 - the kernel works on a private copy of the folder nbgrader executes the notebook in; what it
   writes there vanishes with it, and the submitted files are out of its sight;
-- it has no network, so it talks to the grader over Unix sockets (ZeroMQ's ``ipc`` transport) in a
-  folder of its own, the only host folder it may write to;
+- it has no network, so it talks to the grader over Unix sockets (ZeroMQ's ``ipc`` transport). It
+  binds them in its own size-limited ``/tmp``, and the grader reaches them through
+  ``/proc/<pid>/root``, the sandbox's root as the host sees it: nothing on the host is writable
+  from inside (its connection file is shown read-only);
 - interrupts (a cell's time-out) go as a message on the control channel: a signal would reach
   bubblewrap, not the kernel inside its PID namespace;
 - as root (where RLIMIT_NPROC does not bind), a cgroup caps its processes, as for the judge.
 
 Without the sandbox (``--no-sandbox``) it starts the same limited kernel directly, over TCP.
 """
+import asyncio
+import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -26,40 +31,88 @@ from . import sandbox
 from .limited_kernel import PROCESSES
 
 
+SOCKETS = "/tmp/kernel"  # the kernel's sockets, <SOCKETS>-<port>, inside its sandbox
+CONNECTION_VIEW = "/run/kernel/connection.json"  # its connection file, read-only, inside
+START_SECONDS = 60  # how long a sandbox may take to come up
+
+
 class SandboxedKernelManager(AsyncKernelManager):
 
     sandboxed = Bool(True, help="Start the kernel in its own sandbox (bubblewrap)").tag(config=True)
 
-    _socket_folder = None
+    _private_folder = None
     _process_group = None
 
     async def _async_pre_start_kernel(self, **kw):
         self._copy_from = Path(kw.get("cwd") or ".").resolve()
         if self.sandboxed:
             sandbox.require()
-            self._socket_folder = tempfile.mkdtemp(prefix="autograder-kernel-")
+            self._private_folder = tempfile.mkdtemp(prefix="autograder-kernel-")
             self.transport = "ipc"
-            self.ip = str(Path(self._socket_folder) / "kernel")
-            self.connection_file = str(Path(self._socket_folder) / "connection.json")
+            self.ip = SOCKETS
+            self.connection_file = str(Path(self._private_folder) / "connection.json")
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         self.kernel_spec.interrupt_mode = "message"
         return kernel_cmd, kw
 
     def format_kernel_cmd(self, extra_arguments=None):
-        command = [sys.executable, "-m", "autograder.limited_kernel", "-f", self.connection_file,
+        connection = CONNECTION_VIEW if self.sandboxed else self.connection_file
+        command = [sys.executable, "-m", "autograder.limited_kernel", "-f", connection,
                    *(extra_arguments or [])]
         if not self.sandboxed:
             return command
         if self._process_group is None:
             self._process_group = sandbox.create_process_group(PROCESSES)
         return sandbox.joining(self._process_group, sandbox.wrap(
-            command, copy_from=self._copy_from, workdir=self._copy_from, writable=[self._socket_folder]))
+            command, copy_from=self._copy_from, workdir=self._copy_from,
+            read_only={self.connection_file: CONNECTION_VIEW}))
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        if self.sandboxed:
+            root = await _sandbox_root(self.provisioner.process.pid)
+            self.ip = f"{root}{SOCKETS}"  # the same sockets, as the grader reaches them
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             sandbox.remove_process_group(self._process_group)
             self._process_group = None
-        if self._socket_folder is not None:
-            shutil.rmtree(self._socket_folder, ignore_errors=True)
-            self._socket_folder = None
+        if self._private_folder is not None:
+            shutil.rmtree(self._private_folder, ignore_errors=True)
+            self._private_folder = None
+
+
+def _children(pid):
+    """Host PIDs of the processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+async def _sandbox_root(bwrap_pid):
+    """``/proc/<pid>/root`` of the sandbox bubblewrap ``bwrap_pid`` started, once it has its own root.
+
+    bubblewrap forks the sandbox's first process, which then switches to the new root; until it has,
+    its ``root`` would be the host's, so this waits for a root on another file system.
+    """
+    host = os.stat("/")
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        for child in _children(bwrap_pid):
+            root = f"/proc/{child}/root"
+            try:
+                inside = os.stat(root)
+            except OSError:
+                continue
+            if (inside.st_dev, inside.st_ino) != (host.st_dev, host.st_ino):
+                return root
+        await asyncio.sleep(0.005)
+    raise RuntimeError(f"the grading kernel's sandbox did not start within {START_SECONDS} s")

@@ -87,13 +87,13 @@ def _read_only(path):
     return ["--ro-bind-try", path, path]
 
 
-def wrap(command, *, copy_from=None, workdir, writable=(), environment=None):
+def wrap(command, *, copy_from=None, workdir, read_only=None, environment=None):
     """``command`` as a bubblewrap command line.
 
     ``copy_from`` is a host folder copied (by a trusted ``cp`` before ``command`` starts) into a
     fresh tmpfs at ``workdir``, which becomes the working folder; the original is only read.
-    ``writable`` folders are shared read-write with the host (the kernel's socket folder);
-    ``environment`` is added to the few variables passed through.
+    ``read_only`` maps more host paths to where they appear inside (the kernel's connection file);
+    ``environment`` is added to the few variables passed through. Nothing of the host is writable.
     """
     workdir = Path(workdir)
     shown = [*_python_folders(), PACKAGE_DIR]
@@ -103,7 +103,7 @@ def wrap(command, *, copy_from=None, workdir, writable=(), environment=None):
                  "--disable-userns", "--hostname", "sandbox", "--clearenv",
                  # First the private tmpfs: what is bound next may live under /tmp on the host.
                  "--proc", "/proc", "--dev", "/dev",
-                 "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm",
+                 "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
                  "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for path in SYSTEM + SYSTEM_ETC:
         arguments += _read_only(path)
@@ -112,8 +112,8 @@ def wrap(command, *, copy_from=None, workdir, writable=(), environment=None):
             arguments += ["--ro-bind", str(folder), str(folder)]
     arguments += ["--ro-bind", str(PACKAGE_DIR), str(PACKAGE_DIR),
                   "--size", str(SCRATCH_BYTES), "--tmpfs", str(workdir)]
-    for folder in writable:
-        arguments += ["--bind", str(folder), str(folder)]
+    for host_path, inside in (read_only or {}).items():
+        arguments += ["--ro-bind", str(host_path), str(inside)]
     variables = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp",
                  "LANG": "C.UTF-8", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib",
                  "PYTHONDONTWRITEBYTECODE": "1"}
@@ -126,7 +126,9 @@ def wrap(command, *, copy_from=None, workdir, writable=(), environment=None):
         arguments += ["--ro-bind", str(copy_from), SUBMISSION_VIEW]
     for cache in _matplotlib_font_cache():
         arguments += ["--ro-bind", str(cache), f"{CACHE_VIEW}/{cache.name}"]
-    arguments += ["--", "/bin/sh", "-c", SETUP, "sandbox"]
+    # Last: the root bubblewrap builds in memory (unlimited in size) becomes read-only; the tmpfs
+    # mounted on it (the copy, /tmp, /dev/shm) stay writable, each with its own size.
+    arguments += ["--remount-ro", "/", "--", "/bin/sh", "-c", SETUP, "sandbox"]
     return arguments + [str(part) for part in command]
 
 

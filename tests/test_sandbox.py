@@ -226,3 +226,55 @@ def test_grading_without_the_sandbox_says_so_in_every_output(tmp_path):
     assert rows[0][-1] == "isolation" and rows[1][-1] == "none (--no-sandbox)"
     saved = json.loads((tmp_path / "work" / "grades" / f"{unit}.json").read_text())
     assert saved["isolation"].startswith("graded WITHOUT the sandbox")
+
+
+WRITE_EVERYWHERE = """
+import os
+writable = []
+for folder, dirs, files in os.walk("/"):
+    dirs[:] = [name for name in dirs if os.path.join(folder, name) not in ("/proc", "/sys")]
+    try:
+        with open(os.path.join(folder, "left-behind"), "w") as handle:
+            handle.write("x")
+        writable.append(folder)
+    except OSError:
+        pass
+print(sorted(writable))
+"""
+
+
+@pytest.mark.sandbox
+def test_the_grading_kernel_can_write_nothing_on_the_host(tmp_path):
+    """Started as nbgrader starts it, the kernel finds no writable folder but its own tmpfs."""
+    import ast
+    import asyncio
+
+    from autograder.grading_kernel import SandboxedKernelManager
+
+    (tmp_path / "submission").mkdir()
+
+    async def attempt():
+        manager = SandboxedKernelManager(kernel_name="python3")
+        await manager.start_kernel(cwd=str(tmp_path / "submission"))
+        private = Path(manager.connection_file).parent
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            reply = await client.execute_interactive(WRITE_EVERYWHERE, timeout=60,
+                                                     output_hook=lambda message: outputs.append(message))
+            assert reply["content"]["status"] == "ok", reply["content"]
+            return sorted(path.name for path in private.iterdir())
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+
+    outputs = []
+    left_in_private_folder = asyncio.run(attempt())
+    printed = "".join(message["content"].get("text", "") for message in outputs
+                      if message["msg_type"] == "stream")
+    inside_tmpfs = ("/tmp", "/dev/shm", str(tmp_path / "submission"))
+    writable = ast.literal_eval(printed.strip())
+    assert writable and all(path.startswith(inside_tmpfs) for path in writable), writable
+    assert left_in_private_folder == ["connection.json"]
+    assert not (tmp_path / "submission" / "left-behind").exists()
