@@ -178,7 +178,7 @@ def main(argv=None):
         print(f"wrote feedback for {len(pages)} students in feedback/*/{args.unit}/")
         return 0
     if args.command == "check":
-        from .check import check
+        from .selfcheck import check
         try:
             results = check(args.units)
         except SandboxUnavailable as error:

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from autograder.checks import GradingError, compare
+from autograder.hidden_tests import GradingError, compare
 from autograder.probes import PROBES
 from autograder.reference import REFERENCE_DIR, reference_nnlib
 
