@@ -3,9 +3,11 @@
 Students never implement these; they exist so that a wrong shape fails early with a message that names
 the layer and both shapes instead of a numpy broadcasting error three calls later.
 
-Every validator takes an ``owner``, the name its error messages start with: a method passes the
-object itself (``check_shape(x, (None, 64), self)``, printed as its ``repr``), a constructor or a
-function its name as a string (``"Linear"``, ``"conv2d_naive"``).
+Every validator takes an ``owner``, the name its error messages start with. A method of a layer or
+model passes the object itself (``check_shape(x, (None, 64), self)``), printed as its ``repr``, which
+shows its sizes (``Linear(64 -> 32)``); everything else passes a string: a constructor its class
+(``"Linear"``, its sizes not checked yet), a loss its class (``"MSELoss"``), a function its name
+(``"conv2d_naive"``).
 """
 import numbers
 
