@@ -1,5 +1,9 @@
-"""The ``autograder`` command: a thin shell over the library (``build``, ``grade``, ``feedback``,
-``check``); each subcommand parses its arguments and calls one library function."""
+"""The ``autograder`` command: a thin shell over the library.
+
+Each subcommand (``build``, ``grade``, ``regrade``, ``export``, ``feedback``, ``check``) declares its
+arguments in ``parser()`` and is run by its ``run_<command>(args)``, which calls one library
+function and turns its result into a message and an exit status.
+"""
 import argparse
 import os
 import sys
@@ -81,21 +85,104 @@ def _folder(value):
     return path
 
 
+def _warn_if_unsandboxed(args):
+    if args.no_sandbox:
+        print(f"autograder {args.command}: WARNING: {UNSANDBOXED}", file=sys.stderr)
+
+
+def run_build(args):
+    from .build import build
+    for folder in build(args.units):
+        print(f"built {folder.relative_to(REPO)}")
+    return 0
+
+
+def run_grade(args):
+    _warn_if_unsandboxed(args)
+    from .grading import grade
+    try:
+        report = grade(args.unit, submissions=args.submissions, cell_timeout=args.timeout,
+                       feedback=not args.no_feedback, jobs=args.jobs, sandboxed=not args.no_sandbox)
+    except SandboxUnavailable as error:
+        print(f"autograder grade: nothing was graded: {error}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 1 if report.failures else 0
+
+
+def run_regrade(args):
+    _warn_if_unsandboxed(args)
+    from .grading import grade
+    try:
+        report = grade(args.unit, students=[args.student], cell_timeout=args.timeout,
+                       sandboxed=not args.no_sandbox)
+    except (ValueError, SandboxUnavailable) as error:
+        print(f"autograder regrade: {error}", file=sys.stderr)
+        return 2
+    result = next(s for s in report.students if s.student_id == args.student)
+    print(f"{args.student}: {result.score:g} / {result.max_score:g}")
+    for test in result.tests:
+        if test.score < test.max_score:
+            print(f"  {test.name}: {test.message}")
+    return 1 if result.problems else 0
+
+
+def run_export(args):
+    from .export import export
+    try:
+        paths = export(args.unit, args.fmt)
+    except FileNotFoundError as error:
+        print(f"autograder export: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(paths)} file(s) under exports/{args.unit}/")
+    return 0
+
+
+def run_feedback(args):
+    from .feedback import write_feedback
+    try:
+        pages = write_feedback(args.unit)
+    except FileNotFoundError as error:
+        print(f"autograder feedback: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote feedback for {len(pages)} students in feedback/*/{args.unit}/")
+    return 0
+
+
+def run_check(args):
+    from .selfcheck import check
+    try:
+        results = check(args.units)
+    except SandboxUnavailable as error:
+        print(f"autograder check: nothing was graded: {error}", file=sys.stderr)
+        return 2
+    for result in results:
+        print(f"{'ok  ' if result.ok else 'FAIL'} {result.unit}")
+        for error in result.errors:
+            print(f"       {error}")
+    if not results:
+        print("no unit has an assignment yet")
+    return 0 if all(result.ok for result in results) else 1
+
+
 def parser():
     main = argparse.ArgumentParser(prog="autograder", description="Release, grade and check the "
                                    "course's assignments (nbgrader underneath).")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name, help_text):
-        return commands.add_parser(name, help=help_text, description=help_text,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter,
-                                   epilog="examples:" + textwrap.dedent(EXAMPLES[name]))
+    def command(name, help_text, run):
+        sub = commands.add_parser(name, help=help_text, description=help_text,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter,
+                                  epilog="examples:" + textwrap.dedent(EXAMPLES[name]))
+        sub.set_defaults(run=run)
+        return sub
 
-    build = command("build", "Regenerate exercises/<unit>/: the student notebook and nnlib edition.")
+    build = command("build", "Regenerate exercises/<unit>/: the student notebook and nnlib edition.",
+                    run_build)
     build.add_argument("units", nargs="*", type=_unit, metavar="UNIT")
 
     grade = command("grade", "Autograde every submission of a unit; write feedback and "
-                             "grades/<unit>.csv.\n\n" + TRUST_MODEL)
+                             "grades/<unit>.csv.\n\n" + TRUST_MODEL, run_grade)
     grade.add_argument("unit", type=_unit, metavar="UNIT")
     grade.add_argument("--submissions", type=_folder, metavar="DIR",
                        help="a folder of student folders (an LMS export), copied into submitted/")
@@ -106,21 +193,23 @@ def parser():
                        help="submissions graded at the same time (default: the number of cores)")
     grade.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX_HELP)
 
-    regrade = command("regrade", "Grade one student's submission of a unit again.")
+    regrade = command("regrade", "Grade one student's submission of a unit again.", run_regrade)
     regrade.add_argument("unit", type=_unit, metavar="UNIT")
     regrade.add_argument("student", metavar="STUDENT")
     regrade.add_argument("--timeout", type=int, default=None, metavar="SECONDS")
     regrade.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX_HELP)
 
-    export = command("export", "Export the last grading run for Gradescope or an LMS gradebook.")
+    export = command("export", "Export the last grading run for Gradescope or an LMS gradebook.",
+                     run_export)
     export.add_argument("unit", type=_unit, metavar="UNIT")
     export.add_argument("--format", required=True, choices=["gradescope", "csv"], dest="fmt")
 
-    feedback = command("feedback", "Write HTML feedback for every graded student of a unit.")
+    feedback = command("feedback", "Write HTML feedback for every graded student of a unit.",
+                       run_feedback)
     feedback.add_argument("unit", type=_unit, metavar="UNIT")
 
     check = command("check", "Check that each reference scores full marks and each untouched "
-                             "release scores zero.")
+                             "release scores zero.", run_check)
     check.add_argument("units", nargs="*", type=_unit, metavar="UNIT")
     return main
 
@@ -128,70 +217,7 @@ def parser():
 def main(argv=None):
     """Run the command; returns the exit status (0 success, 1 some submissions failed, 2 usage)."""
     args = parser().parse_args(argv)
-    if args.command == "build":
-        from .build import build
-        for folder in build(args.units):
-            print(f"built {folder.relative_to(REPO)}")
-        return 0
-    if args.command in ("grade", "regrade") and args.no_sandbox:
-        print(f"autograder {args.command}: WARNING: {UNSANDBOXED}", file=sys.stderr)
-    if args.command == "grade":
-        from .grading import grade
-        try:
-            report = grade(args.unit, submissions=args.submissions, cell_timeout=args.timeout,
-                           feedback=not args.no_feedback, jobs=args.jobs, sandboxed=not args.no_sandbox)
-        except SandboxUnavailable as error:
-            print(f"autograder grade: nothing was graded: {error}", file=sys.stderr)
-            return 2
-        print(report.summary())
-        return 1 if report.failures else 0
-    if args.command == "regrade":
-        from .grading import grade
-        try:
-            report = grade(args.unit, students=[args.student], cell_timeout=args.timeout,
-                           sandboxed=not args.no_sandbox)
-        except (ValueError, SandboxUnavailable) as error:
-            print(f"autograder regrade: {error}", file=sys.stderr)
-            return 2
-        result = next(s for s in report.students if s.student_id == args.student)
-        print(f"{args.student}: {result.score:g} / {result.max_score:g}")
-        for test in result.tests:
-            if test.score < test.max_score:
-                print(f"  {test.name}: {test.message}")
-        return 1 if result.problems else 0
-    if args.command == "export":
-        from .export import export
-        try:
-            paths = export(args.unit, args.fmt)
-        except FileNotFoundError as error:
-            print(f"autograder export: {error}", file=sys.stderr)
-            return 2
-        print(f"wrote {len(paths)} file(s) under exports/{args.unit}/")
-        return 0
-    if args.command == "feedback":
-        from .feedback import write_feedback
-        try:
-            pages = write_feedback(args.unit)
-        except FileNotFoundError as error:
-            print(f"autograder feedback: {error}", file=sys.stderr)
-            return 2
-        print(f"wrote feedback for {len(pages)} students in feedback/*/{args.unit}/")
-        return 0
-    if args.command == "check":
-        from .check import check
-        try:
-            results = check(args.units)
-        except SandboxUnavailable as error:
-            print(f"autograder check: nothing was graded: {error}", file=sys.stderr)
-            return 2
-        for result in results:
-            print(f"{'ok  ' if result.ok else 'FAIL'} {result.unit}")
-            for error in result.errors:
-                print(f"       {error}")
-        if not results:
-            print("no unit has an assignment yet")
-        return 0 if all(result.ok for result in results) else 1
-    return 2
+    return args.run(args)
 
 
 if __name__ == "__main__":

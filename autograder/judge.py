@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from . import sandbox
-from .checks import GradingError, compare
+from .hidden_tests import GradingError, compare
 from .judge_child import flatten
 from .probes import PROBES
 from .reference import reference_nnlib
@@ -59,7 +59,7 @@ class _Leaf:
     """A value the child could not send as a number (an object, an ndarray subclass...)."""
 
     def __init__(self, description):
-        self.judge_description = description  # read by checks._describe
+        self.judge_description = description  # read by hidden_tests._describe
 
     def __repr__(self):
         return self.judge_description

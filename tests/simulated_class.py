@@ -9,7 +9,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from autograder.check import make_reference_submission
+from autograder.selfcheck import make_reference_submission
 from autograder.regions import find_regions
 
 

@@ -198,3 +198,41 @@ def test_non_numbers_are_refused():
         Value(1.0) + "1"
     with pytest.raises(TypeError):
         Value("1")
+
+
+DEPTH = 10_000  # ten times Python's default recursion limit
+
+
+def test_backward_of_a_sum_of_many_products_needs_no_recursion():
+    # sum() chains the additions, so the graph is DEPTH nodes deep.
+    rng = np.random.default_rng(0)
+    a = [Value(x) for x in rng.normal(size=DEPTH)]
+    b = [Value(x) for x in rng.normal(size=DEPTH)]
+    total = sum(ai * bi for ai, bi in zip(a, b))
+    total.backward()
+    # d(sum a_i b_i)/d a_i = b_i and d/d b_i = a_i, exactly (each product is reached once).
+    assert [ai.grad for ai in a] == [bi.data for bi in b]
+    assert [bi.grad for bi in b] == [ai.data for ai in a]
+
+
+def test_backward_of_a_deep_chain_reusing_its_input():
+    # y_0 = x, y_k = w * y_{k-1} + x: y_n = x (w^n + w^(n-1) + ... + 1),
+    # so dy_n/dx = (w^(n+1) - 1) / (w - 1).
+    w, x = 0.999, Value(0.5)
+    y = x
+    for _ in range(DEPTH):
+        y = y * w + x
+    y.backward()
+    expected = (w ** (DEPTH + 1) - 1) / (w - 1)
+    assert y.data == pytest.approx(0.5 * expected, rel=1e-10)
+    assert x.grad == pytest.approx(expected, rel=1e-10)
+
+
+def test_exp_overflow_is_a_clear_error():
+    largest = math.log(np.finfo(np.float64).max)
+    assert math.isfinite(Value(largest).exp().data)  # the largest input that is allowed
+    with pytest.raises(OverflowError, match=r"Value.exp: exp\(800\) is larger than the largest float"):
+        Value(800.0).exp()
+    with pytest.raises(OverflowError, match="Value.exp"):
+        Value(math.nextafter(largest, math.inf)).exp()
+    assert Value(-800.0).exp().data == 0.0  # underflow is harmless: exp(-800) rounds to 0

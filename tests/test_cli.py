@@ -46,3 +46,111 @@ def test_feedback_before_grading_says_what_to_run(tmp_path, monkeypatch, capsys)
                         lambda unit: original(unit, work_dir=tmp_path, root=tmp_path))
     assert main(["feedback", "04_single_layer_gradients"]) == 2
     assert "run `autograder grade 04_single_layer_gradients` first" in capsys.readouterr().err
+
+
+# Each command in process, its library function replaced by a stand-in that records its arguments:
+# what is tested is the shell (arguments passed on, messages, exit codes), not the grading.
+
+UNIT = "04_single_layer_gradients"
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Stand-ins for the library functions; ``calls[name]`` holds each call's keyword arguments."""
+    import autograder.build
+    import autograder.export
+    import autograder.feedback
+    import autograder.grading
+    import autograder.selfcheck
+    from autograder.grading import GradeReport, StudentResult, TestResult
+    from autograder.reference import REPO
+
+    record, behaviour = {}, {}
+
+    def stand_in(name, result):
+        def function(*args, **kwargs):
+            record.setdefault(name, []).append((args, kwargs))
+            if isinstance(behaviour.get(name), Exception):
+                raise behaviour[name]
+            return behaviour.get(name, result)
+        return function
+
+    alice = StudentResult("alice", [TestResult("test_a", 1.0, 1.0), TestResult("test_b", 0.0, 2.0,
+                                                                              "dW is off")])
+    report = GradeReport(UNIT, [alice], REPO / "grades" / f"{UNIT}.csv")
+    monkeypatch.setattr(autograder.build, "build", stand_in("build", [REPO / "exercises" / UNIT]))
+    monkeypatch.setattr(autograder.grading, "grade", stand_in("grade", report))
+    monkeypatch.setattr(autograder.export, "export", stand_in("export", ["a.json", "b.csv"]))
+    monkeypatch.setattr(autograder.feedback, "write_feedback", stand_in("feedback", ["p1", "p2"]))
+    monkeypatch.setattr(autograder.selfcheck, "check", stand_in("check", []))
+    record["behaviour"], record["report"] = behaviour, report
+    return record
+
+
+def test_build_prints_each_folder(calls, capsys):
+    assert main(["build", UNIT]) == 0
+    assert calls["build"] == [(([UNIT],), {})]
+    assert capsys.readouterr().out == f"built exercises/{UNIT}\n"
+
+
+def test_grade_passes_its_options_and_exits_by_the_submissions_problems(calls, capsys, tmp_path):
+    assert main(["grade", UNIT, "--submissions", str(tmp_path), "--timeout", "30", "--jobs", "3",
+                 "--no-feedback"]) == 0
+    assert calls["grade"] == [((UNIT,), dict(submissions=tmp_path, cell_timeout=30, feedback=False,
+                                             jobs=3, sandboxed=True))]
+    out, err = capsys.readouterr()
+    assert f"{UNIT}: 1 submissions" in out and err == ""
+    calls["report"].students[0].problems.append("corrupt notebook")
+    assert main(["grade", UNIT]) == 1
+
+
+def test_grade_without_sandbox_warns_and_without_bubblewrap_grades_nothing(calls, capsys):
+    from autograder.sandbox import UNSANDBOXED, SandboxUnavailable
+    main(["grade", UNIT, "--no-sandbox"])
+    assert calls["grade"][-1][1]["sandboxed"] is False
+    assert capsys.readouterr().err == f"autograder grade: WARNING: {UNSANDBOXED}\n"
+    calls["behaviour"]["grade"] = SandboxUnavailable("no bubblewrap")
+    assert main(["grade", UNIT]) == 2
+    assert capsys.readouterr().err == "autograder grade: nothing was graded: no bubblewrap\n"
+
+
+def test_regrade_prints_the_lost_points_and_refuses_an_unknown_student(calls, capsys):
+    from autograder.sandbox import UNSANDBOXED
+    assert main(["regrade", UNIT, "alice", "--timeout", "5", "--no-sandbox"]) == 0
+    assert calls["grade"] == [((UNIT,), dict(students=["alice"], cell_timeout=5, sandboxed=False))]
+    out, err = capsys.readouterr()
+    assert out == "alice: 1 / 3\n  test_b: dW is off\n"
+    assert err == f"autograder regrade: WARNING: {UNSANDBOXED}\n"
+    calls["report"].students[0].problems.append("timed out")
+    assert main(["regrade", UNIT, "alice"]) == 1
+    capsys.readouterr()
+    calls["behaviour"]["grade"] = ValueError("no submission of it for bob")
+    assert main(["regrade", UNIT, "bob"]) == 2
+    assert capsys.readouterr().err == "autograder regrade: no submission of it for bob\n"
+
+
+def test_export_and_feedback_report_what_they_wrote_or_what_is_missing(calls, capsys):
+    assert main(["export", UNIT, "--format", "csv"]) == 0
+    assert calls["export"] == [((UNIT, "csv"), {})]
+    assert capsys.readouterr().out == f"wrote 2 file(s) under exports/{UNIT}/\n"
+    calls["behaviour"]["export"] = FileNotFoundError("grade it first")
+    assert main(["export", UNIT, "--format", "gradescope"]) == 2
+    assert capsys.readouterr().err == "autograder export: grade it first\n"
+    assert main(["feedback", UNIT]) == 0
+    assert capsys.readouterr().out == f"wrote feedback for 2 students in feedback/*/{UNIT}/\n"
+
+
+def test_check_lists_each_unit_and_fails_if_one_fails(calls, capsys):
+    from autograder.sandbox import SandboxUnavailable
+    from autograder.selfcheck import UnitCheck
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out == "no unit has an assignment yet\n"
+    calls["behaviour"]["check"] = [UnitCheck("01_linear_limits"),
+                                   UnitCheck(UNIT, ["reference scores 1/2 on test_b: off"])]
+    assert main(["check", "01_linear_limits", UNIT]) == 1
+    assert calls["check"][-1] == ((["01_linear_limits", UNIT],), {})
+    assert capsys.readouterr().out == (f"ok   01_linear_limits\nFAIL {UNIT}\n"
+                                       "       reference scores 1/2 on test_b: off\n")
+    calls["behaviour"]["check"] = SandboxUnavailable("no user namespaces")
+    assert main(["check"]) == 2
+    assert capsys.readouterr().err == "autograder check: nothing was graded: no user namespaces\n"

@@ -116,9 +116,9 @@ ALTERNATIVES = {
 KERNEL_CHEAT = """
 import sys, types, numpy
 numpy.allclose = lambda *args, **kwargs: True
-fake = types.ModuleType("autograder.checks")
+fake = types.ModuleType("autograder.hidden_tests")
 fake.grade = lambda *args, **kwargs: None
-sys.modules["autograder.checks"] = fake
+sys.modules["autograder.hidden_tests"] = sys.modules["autograder.checks"] = fake
 from . import testing as _testing
 _testing.check_close = lambda name, *args, **kwargs: print("\u2713", name)
 # Silence every failure in the kernel: no traceback shown, no error output for nbgrader to see.
@@ -313,6 +313,7 @@ def test_grade_table_and_feedback_pages(graded_class):
     page = graded_class["work"] / "feedback" / "mean_instead_of_sum" / UNIT / f"{UNIT}.html"
     text = page.read_text()
     assert "BEGIN HIDDEN TESTS" not in text and "grade(" not in text
-    assert "autograder/checks.py" not in text and "Traceback (most recent call last)" not in text
+    assert "autograder/hidden_tests.py" not in text and "autograder/checks.py" not in text
+    assert "Traceback (most recent call last)" not in text
     summary = report.summary()
     assert "tests most often failed" in summary and "corrupt_notebook" in summary

@@ -51,7 +51,8 @@ CHEATS = {
         import sys, types
         fake = types.ModuleType("autograder")
         fake.__getattr__ = lambda name: (lambda *args, **kwargs: True)
-        for name in ["autograder", "autograder.checks", "autograder.probes", "autograder.judge"]:
+        for name in ["autograder", "autograder.hidden_tests", "autograder.checks", "autograder.probes",
+                     "autograder.judge"]:
             sys.modules[name] = fake
     """,
     "replaced_exits_and_hooks": """

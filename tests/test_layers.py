@@ -4,7 +4,7 @@ import pytest
 
 from nnlib.gradcheck import check_layer, rel_error
 from nnlib.layers import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
-from nnlib.module import count_parameters
+from nnlib.module import Module, count_parameters
 
 TOL = 1e-7
 SEEDS = [0, 1, 2]
@@ -118,6 +118,30 @@ def test_sequential_params_are_the_layers_own_arrays_keyed_by_index():
     assert not first.training and not model.training
     model.train()
     assert first.training
+
+
+def test_sequential_is_set_up_by_module_init(monkeypatch):
+    initialised = []
+    module_init = Module.__init__
+
+    def recording_init(self):
+        initialised.append(type(self).__name__)
+        module_init(self)
+
+    monkeypatch.setattr(Module, "__init__", recording_init)
+    model = Sequential(Linear(2, 3, rng=0), ReLU())
+    assert initialised == ["Linear", "ReLU", "Sequential"]
+    assert model.training
+
+
+def test_flatten_and_sequential_name_themselves_by_repr_in_errors():
+    model = Sequential(Flatten(), Linear(6, 2, rng=0))
+    with pytest.raises(ValueError, match=r"^Flatten\(\): expected a real numeric input"):
+        model(np.array([["a", "b"]]))
+    model(np.zeros((4, 2, 3)))
+    with pytest.raises(ValueError, match=r"^Linear\(6 -> 2\): backward expected an upstream "
+                                         r"gradient of shape \(4, 2\)"):
+        model.backward(np.zeros((4, 3)))
 
 
 def test_sequential_forward_and_backward_compose_in_order():

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from autograder.checks import GradingError, compare
+from autograder.hidden_tests import GradingError, compare
 from autograder.probes import PROBES
 from autograder.reference import REFERENCE_DIR, reference_nnlib
 
@@ -107,3 +107,45 @@ def test_the_test_can_fail():
     owner, attribute = _owner_and_attribute(package, "nnlib.perceptron.Perceptron.predict")
     setattr(owner, attribute, lambda *a, **k: solution(*a, **k))
     assert _passes("nnlib.perceptron.Perceptron.predict", package)
+
+
+def _recursive_backward(self):
+    """micrograd's walk: recursive, as unit 05 lets students write it (fine on small graphs)."""
+    order, visited = [], set()
+
+    def build(node):
+        if node not in visited:
+            visited.add(node)
+            for child in node._prev:
+                build(child)
+            order.append(node)
+    build(self)
+    self.grad = 1.0
+    for node in reversed(order):
+        node._backward()
+
+
+def _inputs_first_backward(self):
+    """A wrong walk: the same nodes, but each closure runs before those of the nodes using it."""
+    order, visited = [], set()
+
+    def build(node):
+        if node not in visited:
+            visited.add(node)
+            for child in node._prev:
+                build(child)
+            order.append(node)
+    build(self)
+    self.grad = 1.0
+    for node in order:
+        node._backward()
+
+
+def test_the_value_backward_probe_accepts_a_recursive_walk_and_refuses_a_wrong_order():
+    # The reference walks with its own stack; a student's recursive walk is as right on the probe's
+    # small graphs.
+    for walk, accepted in [(_recursive_backward, True), (_inputs_first_backward, False)]:
+        package = _fresh_copy()
+        package.autodiff.Value.backward = walk
+        for seed in range(20):
+            assert _passes("nnlib.autodiff.Value.backward", package, seed) is accepted, (walk, seed)

@@ -3,7 +3,7 @@
 A probe is a function ``probe(nn, rng) -> result`` that draws inputs from ``rng``, calls the graded
 function of the package ``nn`` (the student's nnlib or the reference), and returns what must match:
 arrays, numbers, or lists/dicts of them. Run with the same seed on both packages, the two results
-are compared by ``autograder.checks.compare``. One module per unit registers its probes here.
+are compared by ``autograder.hidden_tests.compare``. One module per unit registers its probes here.
 
 Probes run inside the judge's untrusted child, so nothing in them may be a solution a student could
 call instead of writing their own (a "trusted" ``predict`` or the AND gate's weights). Where judging

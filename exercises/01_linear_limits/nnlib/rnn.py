@@ -63,15 +63,15 @@ class RNN(Module):
         h : ndarray of shape (N, T, hidden_size)
             Every hidden state, ``h[:, t]`` being :math:`h_t` (the last one is ``h[:, -1]``).
         """
-        x = as_float_array(x, repr(self))
-        check_shape(x, (None, "T", self.input_size), repr(self))
+        x = as_float_array(x, self)
+        check_shape(x, (None, "T", self.input_size), self)
         N, T, _ = x.shape
         if T == 0:
             raise ValueError(f"{self!r}: expected at least one time step, got input of shape "
                              f"{x.shape}")
         if h0 is None:
             h0 = np.zeros((N, self.hidden_size))
-        h0 = as_float_array(h0, repr(self), "initial state h0")
+        h0 = as_float_array(h0, self, "initial state h0")
         if h0.shape != (N, self.hidden_size):
             raise ValueError(f"{self!r}: expected h0 of shape (N, H) = {(N, self.hidden_size)} "
                              f"for an input of shape {x.shape}, got {h0.shape}")
@@ -97,7 +97,7 @@ class RNN(Module):
         """
         x, h0 = self._cached("_x", "_h0")
         N, T, _ = x.shape
-        grad_out = check_grad_out(grad_out, (N, T, self.hidden_size), repr(self))
+        grad_out = check_grad_out(grad_out, (N, T, self.hidden_size), self)
         # BEGIN SOLUTION 09_rnn
         raise NotImplementedError('RNN.backward: implement this in exercise 09_rnn')
         # END SOLUTION
@@ -116,14 +116,14 @@ class LastTimeStep(Module):
     _shape = None
 
     def forward(self, x):
-        x = as_float_array(x, repr(self))
-        check_shape(x, (None, "T", "H"), repr(self))
+        x = as_float_array(x, self)
+        check_shape(x, (None, "T", "H"), self)
         self._shape = x.shape
         return x[:, -1, :]
 
     def backward(self, grad_out):
         shape = self._cached("_shape")
-        grad_out = check_grad_out(grad_out, (shape[0], shape[2]), repr(self))
+        grad_out = check_grad_out(grad_out, (shape[0], shape[2]), self)
         grad_in = np.zeros(shape)
         grad_in[:, -1, :] = grad_out
         return grad_in

@@ -8,6 +8,10 @@ other operators are composed from them.
 """
 import math
 import numbers
+import sys
+
+# exp(x) is a finite float exactly for x <= ln(largest float).
+_LOG_MAX_FLOAT = math.log(sys.float_info.max)
 
 
 def _as_value(other, op):
@@ -73,7 +77,15 @@ class Value:
         # END SOLUTION
 
     def exp(self):
-        """``exp(self)``; the derivative is exp(self) itself."""
+        """``exp(self)``; the derivative is exp(self) itself.
+
+        Raises ``OverflowError`` naming the input when exp(self) exceeds the largest float
+        (self > ln(max float) = 709.78...), rather than returning ``inf`` as numpy does: an
+        ``inf`` would turn the gradients into ``nan`` far from the cause.
+        """
+        if self.data > _LOG_MAX_FLOAT:
+            raise OverflowError(f"Value.exp: exp({self.data:g}) is larger than the largest float "
+                                f"(the input must be at most {_LOG_MAX_FLOAT:.6g})")
         # BEGIN SOLUTION 05_backprop
         raise NotImplementedError('Value.exp: implement this in exercise 05_backprop')
         # END SOLUTION
@@ -95,7 +107,13 @@ class Value:
     def backward(self):
         """Fill ``grad`` of every node this one depends on with d(self)/d(node).
 
-        Gradients accumulate: set them to 0 before calling ``backward`` again on the same graph.
+        The nodes' ``_backward`` closures run in reverse topological order, found by a depth-first
+        walk. A recursive walk is the shortest to write and is fine for small graphs, but Python
+        stops it at about 1000 nested calls. Keeping a stack of ``(node, inputs_done)`` instead
+        works at any depth (a sum of 10^4 terms): pop a node; if its inputs are done, append it to
+        the order; else, if not yet visited, push it back with ``inputs_done=True``, then its
+        inputs. Gradients accumulate: set them to 0 before calling ``backward`` again on the same
+        graph.
         """
         # BEGIN SOLUTION 05_backprop
         raise NotImplementedError('Value.backward: implement this in exercise 05_backprop')

@@ -8,19 +8,19 @@ import numbers
 
 import numpy as np
 
-from ._checks import as_float_array, as_generator, check_int, check_shape
+from ._checks import as_float_array, as_generator, check_int, check_shape, owner_name
 
 
 def _check_binary_labels(y, n_samples, owner):
     """Return ``y`` as an int array of 0/1 of shape ``(n_samples,)``; ``ValueError`` otherwise."""
     y = as_float_array(y, owner, "labels")
     if y.shape != (n_samples,):
-        raise ValueError(f"{owner}: expected labels of shape ({n_samples},) (one per row of X), "
-                         f"got {y.shape}")
+        raise ValueError(f"{owner_name(owner)}: expected labels of shape ({n_samples},) (one per "
+                         f"row of X), got {y.shape}")
     bad = np.unique(y[(y != 0) & (y != 1)])
     if bad.size:
         shown = ", ".join(f"{value:g}" for value in bad[:5]) + (", ..." if bad.size > 5 else "")
-        raise ValueError(f"{owner}: labels must be 0 or 1, found {shown}")
+        raise ValueError(f"{owner_name(owner)}: labels must be 0 or 1, found {shown}")
     return y.astype(np.int64)
 
 
@@ -59,8 +59,8 @@ class Perceptron:
         return f"Perceptron({self.n_features} -> 1)"
 
     def _check_inputs(self, X):
-        X = as_float_array(X, repr(self))
-        check_shape(X, (None, self.n_features), repr(self))
+        X = as_float_array(X, self)
+        check_shape(X, (None, self.n_features), self)
         return X
 
     def decision_function(self, X):
@@ -112,12 +112,12 @@ class Perceptron:
         bool
             Whether ``x`` was misclassified (and the weights were changed).
         """
-        x = as_float_array(x, repr(self))
-        check_shape(x, (self.n_features,), repr(self), "sample")
+        x = as_float_array(x, self)
+        check_shape(x, (self.n_features,), self, "sample")
         if np.ndim(target) != 0:
             raise ValueError(f"{self!r}: update takes one sample and its target, a single 0 or 1; "
                              f"got a target of shape {np.shape(target)}")
-        target = int(_check_binary_labels(np.reshape(target, 1), 1, repr(self))[0])
+        target = int(_check_binary_labels(np.reshape(target, 1), 1, self)[0])
         # BEGIN SOLUTION 01_linear_limits
         prediction = 1 if x @ self.w + self.b >= 0 else 0
         error = target - prediction  # +1, -1, or 0 when correct
@@ -149,8 +149,8 @@ class Perceptron:
             separated; a list of ``max_epochs`` non-zero entries means they were not.
         """
         X = self._check_inputs(X)
-        y = _check_binary_labels(y, X.shape[0], repr(self))
-        max_epochs = check_int(max_epochs, "max_epochs", repr(self))
+        y = _check_binary_labels(y, X.shape[0], self)
+        max_epochs = check_int(max_epochs, "max_epochs", self)
         # BEGIN SOLUTION 01_linear_limits
         mistakes_per_epoch = []
         for _ in range(max_epochs):

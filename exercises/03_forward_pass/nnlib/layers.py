@@ -161,7 +161,7 @@ class Flatten(Module):
     _shape = None
 
     def forward(self, x):
-        x = as_float_array(x, repr(self))
+        x = as_float_array(x, self)
         if x.ndim < 1:
             raise ValueError(f"{self!r}: expected input of shape (N, ...), got {x.shape}")
         self._shape = x.shape
@@ -169,7 +169,7 @@ class Flatten(Module):
 
     def backward(self, grad_out):
         shape = self._cached("_shape")
-        grad_out = check_grad_out(grad_out, (shape[0], int(np.prod(shape[1:]))), repr(self))
+        grad_out = check_grad_out(grad_out, (shape[0], int(np.prod(shape[1:]))), self)
         return grad_out.reshape(shape)
 
 
@@ -189,15 +189,17 @@ class Sequential(Module):
             if not isinstance(layer, Module):
                 raise ValueError(f"Sequential: argument {index} is a {type(layer).__name__}, "
                                  "not a layer (did you forget the parentheses, as in ReLU()?)")
+        super().__init__()
         self.layers = list(layers)
-        self.training = True
 
     @property
     def params(self):
+        """The layers' parameters, keyed ``"<index>.<name>"``."""
         return self._union("params")
 
     @property
     def grads(self):
+        """The layers' gradients, keyed like ``params``."""
         return self._union("grads")
 
     def _union(self, kind):

@@ -46,8 +46,8 @@ class ThresholdLayer:
         if W.ndim != 2:
             raise ValueError(f"ThresholdLayer: expected W of shape (D, M), got {W.shape}")
         self.W = W.copy()
-        b = as_float_array(b, repr(self), "b")
-        check_shape(b, (self.W.shape[1],), repr(self), "b")
+        b = as_float_array(b, self, "b")
+        check_shape(b, (self.W.shape[1],), self, "b")
         self.b = b.copy()
 
     @property
@@ -73,8 +73,8 @@ class ThresholdLayer:
         ndarray of float64 of shape (N, M)
             Values 0.0 or 1.0.
         """
-        X = as_float_array(X, repr(self))
-        check_shape(X, (None, self.in_features), repr(self))
+        X = as_float_array(X, self)
+        check_shape(X, (None, self.in_features), self)
         # BEGIN SOLUTION 02_xor
         return step(X @ self.W + self.b)
         # END SOLUTION

@@ -18,7 +18,8 @@ and likewise for the width.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._checks import as_float_array, as_generator, check_grad_out, check_int, check_shape, is_int
+from ._checks import (as_float_array, as_generator, check_grad_out, check_int, check_shape, is_int,
+                      owner_name)
 from .module import Module
 
 
@@ -41,7 +42,7 @@ def _check_window_fits(x_shape, kernel, padding, owner):
     padded = (x_shape[2] + 2 * padding[0], x_shape[3] + 2 * padding[1])
     if kernel[0] > padded[0] or kernel[1] > padded[1]:
         raise ValueError(
-            f"{owner}: kernel {tuple(kernel)} is larger than the padded input {padded} "
+            f"{owner_name(owner)}: kernel {tuple(kernel)} is larger than the padded input {padded} "
             f"(input of shape {tuple(x_shape)}, padding {tuple(padding)})"
         )
 
@@ -263,9 +264,9 @@ class Conv2d(Module):
         ndarray of shape (N, out_channels, H_out, W_out)
             ``H_out = (H + 2 * padding_h - kh) // stride_h + 1``, likewise ``W_out``.
         """
-        x = as_float_array(x, repr(self))
-        check_shape(x, (None, self.in_channels, "H", "W"), repr(self))
-        _check_window_fits(x.shape, self.kernel_size, self.padding, repr(self))
+        x = as_float_array(x, self)
+        check_shape(x, (None, self.in_channels, "H", "W"), self)
+        _check_window_fits(x.shape, self.kernel_size, self.padding, self)
         self._x_shape = x.shape
         # BEGIN SOLUTION 08_cnn
         raise NotImplementedError('Conv2d.forward: implement this in exercise 08_cnn')
@@ -290,7 +291,7 @@ class Conv2d(Module):
         expected = (N, self.out_channels,
                     output_size(H, self.kernel_size[0], self.stride[0], self.padding[0]),
                     output_size(W, self.kernel_size[1], self.stride[1], self.padding[1]))
-        grad_out = check_grad_out(grad_out, expected, repr(self))
+        grad_out = check_grad_out(grad_out, expected, self)
         # BEGIN SOLUTION 08_cnn
         raise NotImplementedError('Conv2d.backward: implement this in exercise 08_cnn')
         # END SOLUTION
@@ -336,9 +337,9 @@ class MaxPool2d(Module):
         ndarray of shape (N, C, H_out, W_out)
             ``H_out = (H - kh) // stride_h + 1``, likewise ``W_out``.
         """
-        x = as_float_array(x, repr(self))
-        check_shape(x, (None, "C", "H", "W"), repr(self))
-        _check_window_fits(x.shape, self.kernel_size, (0, 0), repr(self))
+        x = as_float_array(x, self)
+        check_shape(x, (None, "C", "H", "W"), self)
+        _check_window_fits(x.shape, self.kernel_size, (0, 0), self)
         self._x_shape = x.shape
         # BEGIN SOLUTION 08_cnn
         raise NotImplementedError('MaxPool2d.forward: implement this in exercise 08_cnn')
@@ -361,7 +362,7 @@ class MaxPool2d(Module):
         N, C, H, W = x_shape
         expected = (N, C, output_size(H, self.kernel_size[0], self.stride[0]),
                     output_size(W, self.kernel_size[1], self.stride[1]))
-        grad_out = check_grad_out(grad_out, expected, repr(self))
+        grad_out = check_grad_out(grad_out, expected, self)
         # BEGIN SOLUTION 08_cnn
         raise NotImplementedError('MaxPool2d.backward: implement this in exercise 08_cnn')
         # END SOLUTION

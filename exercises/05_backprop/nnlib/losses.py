@@ -8,19 +8,14 @@ import numpy as np
 
 from ._checks import as_float_array
 from .functional import log_softmax, softmax
+from .module import ForwardCache
 
 
-class Loss:
+class Loss(ForwardCache):
     """Shared plumbing: ``__call__`` and a clear error when ``backward`` comes before ``forward``."""
 
     def __call__(self, pred, target):
         return self.forward(pred, target)
-
-    def _cached(self, *names):
-        values = tuple(getattr(self, name, None) for name in names)
-        if any(value is None for value in values):
-            raise RuntimeError(f"{type(self).__name__}: call forward before backward")
-        return values
 
     def __repr__(self):
         return f"{type(self).__name__}()"

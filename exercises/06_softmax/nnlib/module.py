@@ -24,7 +24,19 @@ class ArrayDict(dict):
             dict.__setitem__(self, key, np.array(value, dtype=np.float64))
 
 
-class Module:
+class ForwardCache:
+    """Shared by layers and losses: ``backward`` reads what ``forward`` saved via ``_cached``."""
+
+    def _cached(self, *names):
+        """Return attributes saved by ``forward``; a clear error if backward came first."""
+        values = tuple(getattr(self, name, None) for name in names)
+        for value in values:
+            if value is None:
+                raise RuntimeError(f"{self!r}: call forward before backward")
+        return values[0] if len(values) == 1 else values
+
+
+class Module(ForwardCache):
     """Base class of every layer.
 
     A layer computes ``y = layer.forward(x)`` (also ``layer(x)``), caching what its backward needs, and
@@ -34,9 +46,20 @@ class Module:
     """
 
     def __init__(self):
-        self.params = ArrayDict()
-        self.grads = ArrayDict()
+        self._params = ArrayDict()
+        self._grads = ArrayDict()
         self.training = True
+
+    # Properties, so that a container (``Sequential``) can present its layers' arrays instead.
+    @property
+    def params(self):
+        """dict of str to ndarray: the parameters, registered with ``_add_parameter``."""
+        return self._params
+
+    @property
+    def grads(self):
+        """dict of str to ndarray: the gradients, same keys and shapes as ``params``."""
+        return self._grads
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
@@ -68,14 +91,6 @@ class Module:
         """Register a parameter and its zero gradient under ``name`` (in place if it exists)."""
         self.params[name] = value
         self.grads[name] = np.zeros_like(self.params[name])
-
-    def _cached(self, *names):
-        """Return attributes saved by ``forward``; a clear error if backward came first."""
-        values = tuple(getattr(self, name, None) for name in names)
-        for value in values:
-            if value is None:
-                raise RuntimeError(f"{self!r}: call forward before backward")
-        return values[0] if len(values) == 1 else values
 
     def __repr__(self):
         return f"{type(self).__name__}()"

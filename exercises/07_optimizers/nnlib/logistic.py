@@ -47,12 +47,12 @@ class LogisticRegression:
         return f"LogisticRegression({self.n_features} -> 1)"
 
     def _check_inputs(self, X):
-        X = as_float_array(X, repr(self))
-        check_shape(X, (None, self.n_features), repr(self))
+        X = as_float_array(X, self)
+        check_shape(X, (None, self.n_features), self)
         return X
 
     def _check_targets(self, t, n_samples):
-        t = as_float_array(t, repr(self), "targets")
+        t = as_float_array(t, self, "targets")
         if t.shape != (n_samples,):
             raise ValueError(f"{self!r}: expected targets of shape ({n_samples},) (one per row of "
                              f"X), got {t.shape}")
@@ -155,7 +155,7 @@ class LogisticRegression:
         t = self._check_targets(t, X.shape[0])
         if not isinstance(lr, numbers.Real) or not lr > 0:
             raise ValueError(f"{self!r}: lr must be a positive number, got {lr!r}")
-        epochs = check_int(epochs, "epochs", repr(self), minimum=0)
+        epochs = check_int(epochs, "epochs", self, minimum=0)
         # BEGIN SOLUTION 04_single_layer_gradients
         losses = []
         for _ in range(epochs):

@@ -97,6 +97,21 @@ class Optimizer:
         for _, grad in self.params:
             grad.fill(0.0)
 
+    def _with_state(self, *buffers):
+        """Yield ``(param, grad, state)`` for every parameter, ``state`` being its ``self.state[i]``.
+
+        On the first step ``state`` is filled with ``"step": 0`` and a zero array of the
+        parameter's shape under each name in ``buffers``; ``state["step"]`` is incremented before
+        each yield, so the update reads :math:`t`, counted from 1.
+        """
+        for i, (param, grad) in enumerate(self.params):
+            state = self.state[i]
+            if not state:
+                state["step"] = 0
+                state.update((name, np.zeros_like(param)) for name in buffers)
+            state["step"] += 1
+            yield param, grad, state
+
     def _hyperparameters(self):
         return {"lr": self.lr}
 
@@ -242,12 +257,7 @@ class Adagrad(Optimizer):
 
     def step(self):
         """One Adagrad step for every parameter, in place; updates ``state[i]["sum"]``."""
-        for i, (param, grad) in enumerate(self.params):
-            state = self.state[i]
-            if not state:
-                state["step"] = 0
-                state["sum"] = np.zeros_like(param)
-            state["step"] += 1
+        for param, grad, state in self._with_state("sum"):
             # BEGIN SOLUTION 07_optimizers
             if self.weight_decay:
                 grad = grad + self.weight_decay * param
@@ -306,12 +316,7 @@ class RMSprop(Optimizer):
 
     def step(self):
         """One RMSprop step for every parameter, in place; updates ``state[i]["square_avg"]``."""
-        for i, (param, grad) in enumerate(self.params):
-            state = self.state[i]
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = np.zeros_like(param)
-            state["step"] += 1
+        for param, grad, state in self._with_state("square_avg"):
             # BEGIN SOLUTION 07_optimizers
             if self.weight_decay:
                 grad = grad + self.weight_decay * param
@@ -386,13 +391,7 @@ class Adam(Optimizer):
 
     def step(self):
         """One Adam step for every parameter, in place; updates ``exp_avg`` and ``exp_avg_sq``."""
-        for i, (param, grad) in enumerate(self.params):
-            state = self.state[i]
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = np.zeros_like(param)
-                state["exp_avg_sq"] = np.zeros_like(param)
-            state["step"] += 1
+        for param, grad, state in self._with_state("exp_avg", "exp_avg_sq"):
             # BEGIN SOLUTION 07_optimizers
             beta1, beta2 = self.betas
             t = state["step"]

@@ -2,6 +2,12 @@
 
 Students never implement these; they exist so that a wrong shape fails early with a message that names
 the layer and both shapes instead of a numpy broadcasting error three calls later.
+
+Every validator takes an ``owner``, the name its error messages start with. A method of a layer or
+model passes the object itself (``check_shape(x, (None, 64), self)``), printed as its ``repr``, which
+shows its sizes (``Linear(64 -> 32)``); everything else passes a string: a constructor its class
+(``"Linear"``, its sizes not checked yet), a loss its class (``"MSELoss"``), a function its name
+(``"conv2d_naive"``).
 """
 import numbers
 
@@ -26,11 +32,11 @@ def as_generator(rng=None):
     )
 
 
-def _name(owner):
-    """The name of ``owner`` in a message: a string as it is, a layer by its ``repr``.
+def owner_name(owner):
+    """The name of ``owner`` in a message: a string as it is, an object by its ``repr``.
 
-    Layers pass themselves, so their ``repr`` is only formatted when there is an error to report:
-    these checks run on every forward and backward call.
+    Methods pass the object rather than its ``repr`` so that the ``repr`` is only formatted when
+    there is an error to report: these checks run on every forward and backward call.
     """
     return owner if isinstance(owner, str) else repr(owner)
 
@@ -45,7 +51,7 @@ def as_float_array(x, owner, name="input"):
         return x
     array = np.asarray(x)
     if array.dtype.kind not in "biuf":
-        raise ValueError(f"{_name(owner)}: expected a real numeric {name}, got dtype {array.dtype}")
+        raise ValueError(f"{owner_name(owner)}: expected a real numeric {name}, got dtype {array.dtype}")
     return array.astype(np.float64, copy=False)
 
 
@@ -62,7 +68,7 @@ def check_int(value, name, owner, minimum=1):
     """
     if not is_int(value) or value < minimum:
         requirement = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{owner}: {name} must be {requirement}, got {value!r}")
+        raise ValueError(f"{owner_name(owner)}: {name} must be {requirement}, got {value!r}")
     return int(value)
 
 
@@ -90,7 +96,7 @@ def check_shape(array, pattern, owner, name="input"):
             matches = False
     if not matches:
         raise ValueError(
-            f"{_name(owner)}: expected {name} of shape {format_shape(pattern)}, got {tuple(shape)}"
+            f"{owner_name(owner)}: expected {name} of shape {format_shape(pattern)}, got {tuple(shape)}"
         )
 
 
@@ -99,7 +105,7 @@ def check_grad_out(grad_out, expected_shape, owner):
     grad_out = as_float_array(grad_out, owner, "upstream gradient")
     if grad_out.shape != tuple(expected_shape):
         raise ValueError(
-            f"{_name(owner)}: backward expected an upstream gradient of shape {tuple(expected_shape)} "
+            f"{owner_name(owner)}: backward expected an upstream gradient of shape {tuple(expected_shape)} "
             f"(the shape forward returned), got {grad_out.shape}"
         )
     return grad_out

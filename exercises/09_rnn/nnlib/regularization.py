@@ -64,7 +64,7 @@ class Dropout(Module):
             ``(self.rng.random(x.shape) >= p) / (1 - p)``; all zeros if ``p == 1``. In evaluation
             mode, or when ``p == 0``, no random numbers are drawn and ``mask`` is all ones.
         """
-        x = as_float_array(x, repr(self))
+        x = as_float_array(x, self)
         # BEGIN SOLUTION 07_optimizers
         if not self.training or self.p == 0.0:
             self.mask = np.ones_like(x)
@@ -91,7 +91,7 @@ class Dropout(Module):
             dL/dx ``= grad_out * mask``, with the mask of the last forward pass (not a new one).
         """
         mask = self._cached("mask")
-        grad_out = check_grad_out(grad_out, mask.shape, repr(self))
+        grad_out = check_grad_out(grad_out, mask.shape, self)
         # BEGIN SOLUTION 07_optimizers
         return grad_out * mask
         # END SOLUTION
@@ -181,8 +181,8 @@ class BatchNorm1d(Module):
             ``self.inv_std`` :math:`= 1/\sqrt{\sigma^2 + \epsilon}` (D,); in training mode also
             updates ``running_mean`` and ``running_var``.
         """
-        x = as_float_array(x, repr(self))
-        check_shape(x, (None, self.num_features), repr(self))
+        x = as_float_array(x, self)
+        check_shape(x, (None, self.num_features), self)
         if self.training and x.shape[0] == 1:
             raise ValueError(f"{self!r}: expected more than 1 value per channel when training, "
                              f"got input of shape {x.shape}")
@@ -231,7 +231,7 @@ class BatchNorm1d(Module):
             of shape ``(num_features,)``.
         """
         x_hat, inv_std = self._cached("x_hat", "inv_std")
-        grad_out = check_grad_out(grad_out, x_hat.shape, repr(self))
+        grad_out = check_grad_out(grad_out, x_hat.shape, self)
         # BEGIN SOLUTION 07_optimizers
         self.grads["gamma"] = np.sum(grad_out * x_hat, axis=0)
         self.grads["beta"] = np.sum(grad_out, axis=0)

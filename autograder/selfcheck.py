@@ -1,4 +1,4 @@
-"""``autograder check``: every unit's reference scores full marks and its release scores zero.
+"""``autograder check``, the course's self-check: every unit's reference scores full marks and its release scores zero.
 
 For each unit with an assignment, in a temporary folder: release it, then grade two submissions
 with real nbgrader, the release notebook with the reference ``nnlib`` (must score full marks on

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autograder.build import units_with_assignments
-from autograder.checks import GradingError, compare, grade, student_nnlib
+from autograder.hidden_tests import GradingError, compare, grade, student_nnlib
 from autograder.course import get_unit
 from autograder.probes import PROBES
 from autograder.reference import reference_nnlib
@@ -28,6 +28,20 @@ def test_every_graded_function_of_a_released_unit_has_a_probe_and_a_hidden_test(
     graded = set(get_unit(unit).graded)
     assert graded <= set(PROBES), "graded functions without a probe"
     assert called == graded
+
+
+@pytest.mark.parametrize("unit", units_with_assignments(REPO))
+def test_hidden_tests_import_grade_from_hidden_tests(unit):
+    source = (REPO / "solutions" / unit / f"{unit}.ipynb").read_text()
+    assert "from autograder.hidden_tests import grade" in source
+    assert "autograder.checks" not in source
+
+
+def test_the_former_module_name_still_serves_stored_hidden_tests():
+    # nbgrader runs the test cells a gradebook stored; those of older releases import from here.
+    from autograder import checks, hidden_tests
+    assert checks.grade is hidden_tests.grade
+    assert checks.GradingError is hidden_tests.GradingError and checks.compare is hidden_tests.compare
 
 
 @pytest.mark.parametrize("name", sorted(PROBES))
