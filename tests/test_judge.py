@@ -8,7 +8,6 @@ import hashlib
 import os
 import shutil
 import textwrap
-from pathlib import Path
 
 import pytest
 
