@@ -16,7 +16,7 @@ from pathlib import Path
 os.environ.setdefault("MPLBACKEND", "Agg")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import machine_summary  # noqa: E402
-from nnlib.widgets.playground import STEPS_PER_FRAME, Playground, benchmark_case  # noqa: E402
+from nncourse.widgets.playground import STEPS_PER_FRAME, Playground, benchmark_case  # noqa: E402
 
 ROUNDS = 5
 

@@ -1,4 +1,4 @@
-"""Slider change -> redrawn figure, for every live widget in nnlib.widgets (target: <= 150 ms median).
+"""Slider change -> redrawn figure, for every live widget in nncourse.widgets (target: <= 150 ms median).
 
 Each widget module offers ``benchmark_case() -> (widget, [control values, ...])``; this script calls
 ``widget.update(**values)`` for each and takes the time until the new PNG the notebook shows exists:
@@ -15,14 +15,14 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import nnlib.widgets  # noqa: E402
+import nncourse.widgets  # noqa: E402
 from benchmarks.common import machine_summary  # noqa: E402
 
 ROUNDS = 5
 
 
 def measure(module_name):
-    module = importlib.import_module(f"nnlib.widgets.{module_name}")
+    module = importlib.import_module(f"nncourse.widgets.{module_name}")
     widget, moves = module.benchmark_case()
     renders_on_request = callable(getattr(widget, "png", None))
     times = []
@@ -44,9 +44,9 @@ def percentile(values, fraction):
 def main():
     print("machine:", machine_summary())
     print(f"{'widget':<16}{'median ms':>11}{'p90 ms':>9}  (slider change -> new PNG; target <= 150 ms)")
-    names = [info.name for info in pkgutil.iter_modules(nnlib.widgets.__path__)]
+    names = [info.name for info in pkgutil.iter_modules(nncourse.widgets.__path__)]
     for name in sorted(names):
-        module = importlib.import_module(f"nnlib.widgets.{name}")
+        module = importlib.import_module(f"nncourse.widgets.{name}")
         if not hasattr(module, "benchmark_case"):
             continue
         times = measure(name)

@@ -65,6 +65,19 @@ def test_exercises_hold_no_hidden_tests_and_no_solution_code(unit):
 
 
 @pytest.mark.parametrize("unit", UNITS)
+def test_an_edition_holds_only_the_library_and_says_whose_copy_it_is(unit):
+    package = EXERCISES / unit / "nnlib"
+    files = sorted(path.relative_to(package).as_posix() for path in package.rglob("*.py"))
+    reference = sorted(path.relative_to(REFERENCE_DIR).as_posix() for path in REFERENCE_DIR.rglob("*.py"))
+    assert files == reference
+    assert not any(name.startswith(("widgets/", "plotting")) for name in files)  # course tools
+    for name in files:
+        first = (package / name).read_text().splitlines()[0]
+        assert first.startswith("# Student copy of nnlib for exercise " + unit), name
+        assert "nnlib/ in the course repository" in first, name
+
+
+@pytest.mark.parametrize("unit", UNITS)
 def test_earlier_units_solutions_are_released_in_the_edition(unit):
     released = set(UNIT_IDS[:UNIT_IDS.index(unit)])
     edition = "\n".join(path.read_text() for path in (EXERCISES / unit / "nnlib").rglob("*.py"))

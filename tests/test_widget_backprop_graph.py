@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from nnlib.widgets.backprop_graph import (BACKWARD_ORDER, INPUTS, STEPS, BackpropGraph,
+from nncourse.widgets.backprop_graph import (BACKWARD_ORDER, INPUTS, STEPS, BackpropGraph,
                                           benchmark_case, evaluate)
 
 # The defaults x = -2, y = 3, z = 1, w = 2, worked by hand:
@@ -159,7 +159,7 @@ def test_the_widget_runs_on_the_edition_of_unit_05(tmp_path):
     from autograder.editions import write_edition
 
     write_edition("05_backprop", tmp_path)
-    code = ("from nnlib.widgets.backprop_graph import BackpropGraph\n"
+    code = ("from nncourse.widgets.backprop_graph import BackpropGraph\n"
             "g = BackpropGraph(step=5)\n"
             "print(g.state['grads']['y'], bytes(g.widget().image.value)[:4])\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,

@@ -7,7 +7,7 @@ import pytest
 
 from nnlib.conv import Conv2d, MaxPool2d
 from nnlib.layers import Flatten, Linear, ReLU, Sequential
-from nnlib.widgets.cnn import (HAND_MADE_FILTERS, FeatureMapExplorer, benchmark_case,
+from nncourse.widgets.cnn import (HAND_MADE_FILTERS, FeatureMapExplorer, benchmark_case,
                                correlate_same, relu_pool)
 
 STEP = np.zeros((8, 8))
@@ -142,7 +142,7 @@ def test_the_lecture_s_widget_runs_on_the_edition_of_unit_08(tmp_path):
 
     write_edition("08_cnn", tmp_path)
     code = ("import numpy as np\n"
-            "from nnlib.widgets.cnn import FeatureMapExplorer\n"
+            "from nncourse.widgets.cnn import FeatureMapExplorer\n"
             "from nnlib.conv import Conv2d\n"
             "images = np.random.default_rng(0).uniform(size=(4, 1, 8, 8))\n"
             "w = FeatureMapExplorer(images)\n"

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from nnlib.widgets.digits import PER_PAGE, DigitsExplorer, mosaic
+from nncourse.widgets.digits import PER_PAGE, DigitsExplorer, mosaic
 
 N_TEST = 20
 Y_TEST = np.arange(N_TEST) % 10                     # two test digits of every class
@@ -198,7 +198,7 @@ def test_the_widget_runs_on_the_edition_of_unit_06(tmp_path):
     write_edition("06_softmax", tmp_path)
     code = ("import numpy as np\n"
             "from nnlib.layers import Linear, ReLU, Sequential\n"
-            "from nnlib.widgets.digits import DigitsExplorer, _squared_error_epochs\n"
+            "from nncourse.widgets.digits import DigitsExplorer, _squared_error_epochs\n"
             "rng = np.random.default_rng(0)\n"
             "X, y = rng.uniform(size=(60, 64)), np.arange(60) % 10\n"
             "model = Sequential(Linear(64, 8, rng=0), ReLU(), Linear(8, 10, rng=1))\n"

@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from nnlib.widgets.forward_pass import (MAX_HIDDEN, HiddenUnitsWidget, benchmark_case,
+from nncourse.widgets.forward_pass import (MAX_HIDDEN, HiddenUnitsWidget, benchmark_case,
                                         fit_output_layer, hidden_features, random_first_layer)
 
 

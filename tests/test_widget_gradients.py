@@ -13,8 +13,8 @@ from autograder.editions import units_to_stub
 from autograder.reference import REFERENCE_DIR
 from autograder.regions import find_regions
 from nnlib.logistic import LogisticRegression
-from nnlib.widgets import gradients
-from nnlib.widgets.gradients import LearningRateExplorer, benchmark_case
+from nncourse.widgets import gradients
+from nncourse.widgets.gradients import LearningRateExplorer, benchmark_case
 
 UNIT = "04_single_layer_gradients"
 

@@ -4,7 +4,7 @@ import time
 import numpy as np
 import pytest
 
-from nnlib.widgets.linear_limits import LinearLimitsWidget, benchmark_case
+from nncourse.widgets.linear_limits import LinearLimitsWidget, benchmark_case
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nnlib.train import EarlyStopping
-from nnlib.widgets.optimizers import (SURFACES, OptimizerRace, TrainingCurves, adam_rule,
+from nncourse.widgets.optimizers import (SURFACES, OptimizerRace, TrainingCurves, adam_rule,
                                       benchmark_case, descend, descend_with_nnlib,
                                       early_stopping_epochs, momentum_rule, rmsprop_rule, sgd_rule)
 
@@ -209,7 +209,7 @@ def test_the_widgets_run_on_the_edition_of_unit_07(tmp_path):
     from autograder.editions import write_edition
 
     write_edition("07_optimizers", tmp_path)
-    code = ("from nnlib.widgets.optimizers import OptimizerRace, TrainingCurves\n"
+    code = ("from nncourse.widgets.optimizers import OptimizerRace, TrainingCurves\n"
             "race = OptimizerRace()\n"
             "mine = OptimizerRace(source='nnlib')\n"
             "print(race.summary()['Adam']['problem'] == '', mine.summary()['SGD']['problem'] == '')\n"

@@ -12,7 +12,7 @@ import pytest
 
 from nnlib.gradcheck import numerical_gradient, rel_error
 from nnlib.layers import Linear
-from nnlib.widgets.playground import (DATASETS, Playground, benchmark_case,
+from nncourse.widgets.playground import (DATASETS, Playground, benchmark_case,
                                       make_playground_data)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -147,7 +147,7 @@ def run_on_edition(unit, code, tmp_path):
 
 def test_a_students_missing_backward_is_named_instead_of_a_traceback(tmp_path):
     result = run_on_edition("05_backprop", """
-        from nnlib.widgets.playground import Playground
+        from nncourse.widgets.playground import Playground
         playground = Playground()
         summary = playground.step(5)
         print(summary["step"], "|", summary["problem"])

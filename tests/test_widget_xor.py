@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnlib.widgets.xor import CORNERS, XorWidget, benchmark_case
+from nncourse.widgets.xor import CORNERS, XorWidget, benchmark_case
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -130,7 +130,7 @@ def test_the_widget_runs_on_the_edition_of_unit_02(tmp_path):
     from autograder.editions import write_edition
 
     write_edition("02_xor", tmp_path)
-    code = ("from nnlib.widgets.xor import XorWidget\n"
+    code = ("from nncourse.widgets.xor import XorWidget\n"
             "w = XorWidget()\n"
             "print(w.update(x1=1.0, x2=0.0)['correct'], bytes(w.widget().image.value)[:4])\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
