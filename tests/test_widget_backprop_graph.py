@@ -111,7 +111,7 @@ def test_update_moves_the_drawn_artists():
 def test_controls_and_their_ranges():
     graph = BackpropGraph()
     box = graph.widget()
-    sliders = box.sliders
+    sliders = box.controls
     assert set(sliders) == set(graph.CONTROLS) == {"x", "y", "z", "w", "step"}
     assert (sliders["step"].min, sliders["step"].max, sliders["step"].step) == (0, STEPS - 1, 1)
     for name in INPUTS:
@@ -124,17 +124,17 @@ def test_sliders_and_buttons_redraw_the_image():
     box = graph.widget()
     before = box.image.value
     box.buttons["next"].click()
-    assert graph.step == 1 and box.sliders["step"].value == 1
+    assert graph.step == 1 and box.controls["step"].value == 1
     assert box.image.value == graph.png != before
-    box.sliders["step"].value = STEPS - 1
+    box.controls["step"].value = STEPS - 1
     box.buttons["next"].click()                            # already at the last step: stays
     assert graph.step == STEPS - 1
     box.buttons["back"].click()
     assert graph.step == STEPS - 2
-    assert "backward step 4: the max gate" in box.explanation.value
-    box.sliders["y"].value = -1.5
+    assert "backward step 4: the max gate" in box.readout.value
+    box.controls["y"].value = -1.5
     assert graph.values["y"] == -1.5 and box.image.value == graph.png
-    assert "-1.50" in box.explanation.value
+    assert "-1.50" in box.readout.value
 
 
 def test_bad_controls_are_refused():

@@ -69,7 +69,7 @@ def test_noise_redraws_the_points():
 def test_controls_and_their_ranges():
     widget = LinearLimitsWidget()
     box = widget.widget()
-    sliders = box.sliders
+    sliders = box.controls
     assert set(sliders) == {"angle", "shift", "noise"}
     assert sliders["angle"].min <= -180 and sliders["angle"].max >= 180
     # The corners lie within 0.71 of the centre: the line can pass beyond each of them.
@@ -84,7 +84,7 @@ def test_moving_a_slider_redraws_the_image_and_the_readout():
     box = widget.widget()
     image_before, readout_before = box.image.value, box.readout.value
     assert "AND</b>: 0 of 40" in readout_before
-    box.sliders["angle"].value = -135.0
+    box.controls["angle"].value = -135.0
     assert widget.values["angle"] == -135.0
     assert box.image.value == widget.png != image_before
     assert box.readout.value != readout_before

@@ -24,13 +24,11 @@ the current step does is said in words by ``message()`` (under the figure in ``w
 the slow part of a redraw, so the figure keeps to short labels).
 """
 import html
-import io
 
 import numpy as np
-import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
+
+from .base import LiveFigure, Slider
 
 INPUTS = ("x", "y", "z", "w")
 # node: (gate, its two inputs, how the figure labels it); listed in a topological order
@@ -84,7 +82,7 @@ def _fmt(number):
     return "0.00" if text == "-0.00" else text
 
 
-class BackpropGraph:
+class BackpropGraph(LiveFigure):
     """The graph ``f = (x y + max(y, z)) w``: values, and the backward pass up to a chosen step.
 
     Parameters
@@ -98,19 +96,18 @@ class BackpropGraph:
         Resolution of the rendered image.
     """
 
-    CONTROLS = {  # name: (minimum, maximum, step, description)
-        "x": (-4.0, 4.0, 0.1, "x"),
-        "y": (-4.0, 4.0, 0.1, "y"),
-        "z": (-4.0, 4.0, 0.1, "z"),
-        "w": (-4.0, 4.0, 0.1, "w"),
-        "step": (0, STEPS - 1, 1, "backward step"),
+    CONTROLS = {
+        "x": Slider(-4.0, 4.0, 0.1, "x", label_width="90px"),
+        "y": Slider(-4.0, 4.0, 0.1, "y", label_width="90px"),
+        "z": Slider(-4.0, 4.0, 0.1, "z", label_width="90px"),
+        "w": Slider(-4.0, 4.0, 0.1, "w", label_width="90px"),
+        "step": Slider(0, STEPS - 1, 1, "backward step", integer=True, label_width="90px"),
     }
 
     def __init__(self, x=-2.0, y=3.0, z=1.0, w=2.0, step=0, dpi=72):
         self.dpi = dpi
         self.values = {"x": float(x), "y": float(y), "z": float(z), "w": float(w)}
         self.step = 0
-        self.png = b""
         self.state = {}
         self._build_figure()
         self.update(step=step)
@@ -212,8 +209,7 @@ class BackpropGraph:
 
     # ---------------------------------------------------------------- drawing
     def _build_figure(self):
-        self.fig = Figure(figsize=(9.4, 4.4), dpi=self.dpi)
-        self.canvas = FigureCanvasAgg(self.fig)
+        self._new_figure((9.4, 4.4))
         ax = self.fig.add_axes((0.01, 0.0, 0.98, 0.87))
         ax.set(xlim=(-0.9, 6.9), ylim=(-0.6, 4.15), aspect="equal")
         ax.axis("off")
@@ -249,9 +245,7 @@ class BackpropGraph:
                       fontsize=10, va="top", ha="right", color="0.3")
         a["step"] = self.fig.text(0.015, 0.915, "", fontsize=11, va="top", color="0.15")
         self.artists = a
-        for artist in self._moving():
-            artist.set_animated(True)
-        self._background = None
+        self._animate()
 
     def _moving(self):
         a = self.artists
@@ -298,69 +292,24 @@ class BackpropGraph:
         self._render()
         return self.state
 
-    def _render(self):
-        """Redraw the moving artists over the static background and encode the figure as PNG."""
-        if self._background is None:
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in self._moving():
-            self.fig.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
-                                     "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        self.png = buffer.getvalue()
-
-    def _repr_png_(self):
-        # A notebook cell ending with the widget shows its figure as an image.
-        return self.png
-
     # --------------------------------------------------------------- controls
-    def sliders(self):
-        """One slider per control (``IntSlider`` for the step), set to the current values."""
+    def control_value(self, name):
+        return self.step if name == "step" else self.values[name]
+
+    def _layout(self, controls, image, readout, buttons):
         import ipywidgets as widgets
 
-        sliders = {}
-        for name, (low, high, step, label) in self.CONTROLS.items():
-            kind = widgets.IntSlider if name == "step" else widgets.FloatSlider
-            value = self.step if name == "step" else self.values[name]
-            sliders[name] = kind(value=value, min=low, max=high, step=step, description=label,
-                                 continuous_update=True, style={"description_width": "90px"})
-        return sliders
-
-    def widget(self):
-        """Sliders for the inputs and the step, back/next buttons and the live figure (a VBox)."""
-        import ipywidgets as widgets
-
-        sliders = self.sliders()
-        image = widgets.Image(value=self.png, format="png")
-        explanation = widgets.HTML(value=self._html_message())
-
-        def observer(name):
-            def changed(change):
-                self.update(**{name: change["new"]})
-                image.value = self.png
-                explanation.value = self._html_message()
-            return changed
-
-        for name, slider in sliders.items():
-            slider.observe(observer(name), names="value")
         back = widgets.Button(description="◀ back", layout=widgets.Layout(width="90px"))
         forward = widgets.Button(description="next ▶", layout=widgets.Layout(width="90px"))
-        back.on_click(lambda _: setattr(sliders["step"], "value", max(self.step - 1, 0)))
-        forward.on_click(lambda _: setattr(sliders["step"], "value", min(self.step + 1, STEPS - 1)))
-        inputs = widgets.HBox([widgets.VBox([sliders["x"], sliders["y"]]),
-                               widgets.VBox([sliders["z"], sliders["w"]])])
-        steps = widgets.HBox([back, sliders["step"], forward])
-        box = widgets.VBox([inputs, steps, image, explanation])
-        box.sliders, box.image, box.buttons = sliders, image, {"back": back, "next": forward}
-        box.explanation = explanation
-        return box
+        step = controls["step"]
+        back.on_click(lambda _: setattr(step, "value", max(self.step - 1, 0)))
+        forward.on_click(lambda _: setattr(step, "value", min(self.step + 1, STEPS - 1)))
+        buttons.update(back=back, next=forward)
+        inputs = widgets.HBox([widgets.VBox([controls["x"], controls["y"]]),
+                               widgets.VBox([controls["z"], controls["w"]])])
+        return [inputs, widgets.HBox([back, step, forward]), image, readout]
 
-    def _html_message(self):
+    def _readout(self):
         lines = html.escape(self.state["message"]).split("\n")
         return ("<div style='font-size: 14px; line-height: 1.5; max-width: 760px'>"
                 + "<br>".join(lines) + "</div>")

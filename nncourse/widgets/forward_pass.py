@@ -13,15 +13,11 @@ the right panel the errors for every ``H`` from 1 to 100, with the current one m
 ``update(n_hidden=..., activation=..., target=..., noise=..., draw=...)`` refits and redraws
 without any display, which is what tests and the benchmark call.
 """
-import io
-
 import numpy as np
-import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 
 from .. import resolve_nnlib
+from .base import Choice, LiveFigure, Slider
 
 X_RANGE = (-3.0, 3.0)
 Y_LIMITS = (-2.2, 2.2)
@@ -78,7 +74,7 @@ def fit_output_layer(features, y):
     return solution[:-1], float(solution[-1])
 
 
-class HiddenUnitsWidget:
+class HiddenUnitsWidget(LiveFigure):
     """Random features versus more units: a one-hidden-layer fit of a 1-D function.
 
     Parameters
@@ -102,12 +98,12 @@ class HiddenUnitsWidget:
         Resolution of the rendered image.
     """
 
-    CONTROLS = {  # name: (kind, options or (minimum, maximum, step), description)
-        "n_hidden": ("int", (1, MAX_HIDDEN, 1), "hidden units"),
-        "activation": ("choice", ACTIVATIONS, "activation"),
-        "target": ("choice", tuple(TARGETS), "target"),
-        "noise": ("float", (0.0, 0.5, 0.01), "noise"),
-        "draw": ("int", (0, 20, 1), "random draw"),
+    CONTROLS = {
+        "n_hidden": Slider(1, MAX_HIDDEN, 1, "hidden units", integer=True),
+        "activation": Choice(ACTIVATIONS, "activation"),
+        "target": Choice(tuple(TARGETS), "target"),
+        "noise": Slider(0.0, 0.5, 0.01, "noise"),
+        "draw": Slider(0, 20, 1, "random draw", integer=True),
     }
 
     def __init__(self, n_hidden=6, activation="tanh", target="sine", noise=0.1, draw=0,
@@ -120,7 +116,6 @@ class HiddenUnitsWidget:
         self.grid = np.linspace(*X_RANGE, 301)
         self._unit_noise = np.random.default_rng(seed).standard_normal(self.n_points)
         self._curves = {}  # (activation, target, noise, draw) -> errors for H = 1 .. MAX_HIDDEN
-        self.png = b""
         self._build_figure()
         self.update()
 
@@ -131,17 +126,16 @@ class HiddenUnitsWidget:
             raise ValueError(f"HiddenUnitsWidget.update: unknown controls {sorted(unknown)}; "
                              f"the controls are {sorted(self.CONTROLS)}")
         for name, value in values.items():
-            kind, allowed, _ = self.CONTROLS[name]
-            if kind == "choice":
-                if value not in allowed:
-                    raise ValueError(f"HiddenUnitsWidget: {name} must be one of {list(allowed)}, "
-                                     f"got {value!r}")
+            spec = self.CONTROLS[name]
+            if isinstance(spec, Choice):
+                if value not in spec.options:
+                    raise ValueError(f"HiddenUnitsWidget: {name} must be one of "
+                                     f"{list(spec.options)}, got {value!r}")
                 self.values[name] = value
-            elif kind == "int":
-                low, high, _ = allowed
-                if not low <= int(value) <= high:
-                    raise ValueError(f"HiddenUnitsWidget: {name} must be in [{low}, {high}], "
-                                     f"got {value!r}")
+            elif spec.integer:
+                if not spec.low <= int(value) <= spec.high:
+                    raise ValueError(f"HiddenUnitsWidget: {name} must be in [{spec.low}, "
+                                     f"{spec.high}], got {value!r}")
                 self.values[name] = int(value)
             else:
                 self.values[name] = float(value)
@@ -191,8 +185,7 @@ class HiddenUnitsWidget:
 
     # ---------------------------------------------------------------- drawing
     def _build_figure(self):
-        self.fig = Figure(figsize=(10.0, 4.2), dpi=self.dpi)
-        self.canvas = FigureCanvasAgg(self.fig)
+        self._new_figure((10.0, 4.2))
         # Fixed margins: a layout engine would re-solve the layout at every redraw.
         self.fig.subplots_adjust(left=0.06, right=0.98, bottom=0.25, top=0.9, wspace=0.25)
         fit_ax, error_ax = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1.0]})
@@ -217,11 +210,10 @@ class HiddenUnitsWidget:
         self.fig.legend(handles=[self.artists[name] for name in ("samples", "truth", "fit", "units")],
                         loc="lower left", bbox_to_anchor=(0.06, 0.0), ncol=4, fontsize=9, frameon=False)
         error_ax.legend(loc="upper right", fontsize=8)
-        # Blitting: everything static (axes, ticks, labels, legends) is rendered once into a
-        # background; a redraw restores it and draws only the artists that change.
-        for artist in self.artists.values():
-            artist.set_animated(True)
-        self._background = None
+        self._animate()
+
+    def _moving(self):
+        return list(self.artists.values())
 
     def update(self, **values):
         """Set any of the controls, refit and redraw the figure (``self.png``).
@@ -255,61 +247,13 @@ class HiddenUnitsWidget:
         self._render()
         return dict(self.result)
 
-    def _render(self):
-        """Redraw the changing artists over the static background and encode the figure as PNG."""
-        if self._background is None:
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for name, artist in self.artists.items():
-            artist.axes.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
-                                     "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        self.png = buffer.getvalue()
-
     # --------------------------------------------------------------- controls
-    def controls(self):
-        """One ipywidgets control per entry of ``CONTROLS``, set to the current values."""
+    def _layout(self, controls, image, readout, buttons):
         import ipywidgets as widgets
 
-        made = {}
-        for name, (kind, allowed, label) in self.CONTROLS.items():
-            if kind == "choice":
-                made[name] = widgets.ToggleButtons(options=list(allowed), value=self.values[name],
-                                                   description=label)
-            else:
-                low, high, step = allowed
-                slider = widgets.IntSlider if kind == "int" else widgets.FloatSlider
-                made[name] = slider(value=self.values[name], min=low, max=high, step=step,
-                                    description=label, continuous_update=True)
-        return made
-
-    def widget(self):
-        """The controls and the live figure, as an ``ipywidgets.VBox`` (display it in a notebook)."""
-        import ipywidgets as widgets
-
-        controls = self.controls()
-        image = widgets.Image(value=self.png, format="png")
-        readout = widgets.HTML(value=self._readout())
-
-        def observer(name):
-            def changed(change):
-                self.update(**{name: change["new"]})
-                image.value = self.png
-                readout.value = self._readout()
-            return changed
-
-        for name, control in controls.items():
-            control.observe(observer(name), names="value")
-        rows = [widgets.HBox([controls["n_hidden"], controls["noise"], controls["draw"]]),
-                widgets.HBox([controls["activation"]]), widgets.HBox([controls["target"]])]
-        box = widgets.VBox([*rows, readout, image])
-        box.controls, box.image, box.readout = controls, image, readout  # for tests
-        return box
+        return [widgets.HBox([controls["n_hidden"], controls["noise"], controls["draw"]]),
+                widgets.HBox([controls["activation"]]), widgets.HBox([controls["target"]]),
+                readout, image]
 
     def _readout(self):
         result = self.result

@@ -11,15 +11,11 @@ wrong, or more::
 ``update(angle=..., shift=..., noise=...)`` recomputes and redraws without any display, which is
 what tests and the benchmark call.
 """
-import io
-
 import numpy as np
-import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrow, Polygon
 
 from .. import resolve_nnlib
+from .base import LiveFigure, Slider
 
 CENTER = np.array([0.5, 0.5])  # the line turns around the middle of the unit square
 LIMITS = (-0.6, 1.6)
@@ -27,7 +23,7 @@ _FAR = 10.0  # far beyond the axes: the ends of the drawn line and of the shaded
 _CLASS_COLORS = ("#1f77b4", "#d62728")
 
 
-class LinearLimitsWidget:
+class LinearLimitsWidget(LiveFigure):
     """A line ``n . (x - c) = shift`` with unit normal ``n = (cos angle, sin angle)`` over AND and XOR.
 
     Points with ``n . (x - c) - shift >= 0`` are predicted as class 1, where ``c = (0.5, 0.5)``.
@@ -50,10 +46,10 @@ class LinearLimitsWidget:
         Resolution of the rendered image.
     """
 
-    CONTROLS = {  # name: (minimum, maximum, step, description)
-        "angle": (-180.0, 180.0, 1.0, "angle (°)"),
-        "shift": (-1.2, 1.2, 0.01, "shift"),
-        "noise": (0.0, 0.3, 0.01, "noise"),
+    CONTROLS = {
+        "angle": Slider(-180.0, 180.0, 1.0, "angle (°)"),
+        "shift": Slider(-1.2, 1.2, 0.01, "shift"),
+        "noise": Slider(0.0, 0.3, 0.01, "noise"),
     }
 
     def __init__(self, n_samples=40, noise=0.1, seed=0, angle=45.0, shift=0.5, nn=None, dpi=72):
@@ -62,7 +58,6 @@ class LinearLimitsWidget:
         self.values = {"angle": float(angle), "shift": float(shift), "noise": float(noise)}
         self.data = {}
         self.errors = {}
-        self.png = b""
         self._make_data()
         self._build_figure()
         self.update()
@@ -97,8 +92,7 @@ class LinearLimitsWidget:
 
     # ---------------------------------------------------------------- drawing
     def _build_figure(self):
-        self.fig = Figure(figsize=(8.4, 4.4), dpi=self.dpi)
-        self.canvas = FigureCanvasAgg(self.fig)
+        self._new_figure((8.4, 4.4))
         # Fixed margins: a layout engine would re-solve the layout at every redraw.
         self.fig.subplots_adjust(left=0.07, right=0.99, bottom=0.2, top=0.92, wspace=0.18)
         self.axes, self.artists = {}, {}
@@ -121,20 +115,14 @@ class LinearLimitsWidget:
             self.axes[name] = ax
             self.artists[name] = {"shade": shade, "classes": classes, "wrong": wrong, "line": line,
                                   "arrow": arrow, "count": count}
-        # Blitting: everything static (axes, ticks, titles, legend) is rendered once into a
-        # background; a redraw restores it and draws only the artists that move.
-        for artists in self.artists.values():
-            for artist in self._moving(artists):
-                artist.set_animated(True)
+        self._animate()
         self.fig.legend(handles=[*classes, wrong, line], loc="lower center", ncol=4, fontsize=9,
                         frameon=False)
-        self._background = None
         self._draw_points()
 
-    @staticmethod
-    def _moving(artists):
-        return [artists["shade"], *artists["classes"], artists["wrong"], artists["line"],
-                artists["arrow"], artists["count"]]
+    def _moving(self):
+        return [artist for a in self.artists.values()
+                for artist in (a["shade"], *a["classes"], a["wrong"], a["line"], a["arrow"], a["count"])]
 
     def _draw_points(self):
         for name, (X, y) in self.data.items():
@@ -171,53 +159,7 @@ class LinearLimitsWidget:
         self._render()
         return dict(self.errors)
 
-    def _render(self):
-        """Redraw the moving artists over the static background and encode the figure as PNG."""
-        if self._background is None:
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for name, ax in self.axes.items():
-            for artist in self._moving(self.artists[name]):
-                ax.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
-                                     "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        self.png = buffer.getvalue()
-
     # --------------------------------------------------------------- controls
-    def sliders(self):
-        """One ``ipywidgets.FloatSlider`` per control, set to the current values."""
-        import ipywidgets as widgets
-
-        return {name: widgets.FloatSlider(value=self.values[name], min=low, max=high, step=step,
-                                          description=label, continuous_update=True)
-                for name, (low, high, step, label) in self.CONTROLS.items()}
-
-    def widget(self):
-        """The sliders and the live figure, as an ``ipywidgets.VBox`` (display it in a notebook)."""
-        import ipywidgets as widgets
-
-        sliders = self.sliders()
-        image = widgets.Image(value=self.png, format="png")
-        readout = widgets.HTML(value=self._readout())
-
-        def observer(name):
-            def changed(change):
-                self.update(**{name: change["new"]})
-                image.value = self.png
-                readout.value = self._readout()
-            return changed
-
-        for name, slider in sliders.items():
-            slider.observe(observer(name), names="value")
-        box = widgets.VBox([widgets.HBox(list(sliders.values())), readout, image])
-        box.sliders, box.image, box.readout = sliders, image, readout  # for tests
-        return box
-
     def _readout(self):
         parts = [f"<b>{name}</b>: {count} of {len(self.data[name][1])} wrong"
                  for name, count in self.errors.items()]
