@@ -85,7 +85,7 @@ def test_moving_a_hidden_unit_breaks_xor_and_the_count_says_so():
 def test_controls_and_their_ranges():
     widget = XorWidget()
     box = widget.widget()
-    sliders = box.sliders
+    sliders = box.controls
     assert set(sliders) == set(widget.CONTROLS) == {"x1", "x2", "sharpness", "angle1", "bias1",
                                                     "angle2", "bias2"}
     for name in ("x1", "x2"):  # the point can visit every corner and beyond
@@ -103,7 +103,7 @@ def test_moving_a_slider_redraws_the_image():
     widget = XorWidget()
     box = widget.widget()
     before = box.image.value
-    box.sliders["x1"].value = 1.2
+    box.controls["x1"].value = 1.2
     assert widget.values["x1"] == 1.2
     assert widget.artists["input point"].get_data()[0] == [1.2]
     assert box.image.value == widget.png != before

@@ -5,7 +5,7 @@ any display (what tests and benchmarks call) and leaves the figure in ``png``, a
 is blitting: the static parts of the figure (axes, ticks, labels, legends) are rendered once into a
 background; each redraw restores it and draws only the artists of ``_moving()``, which is what keeps
 a slider under 150 ms. ``CONTROLS`` declares the controls as data (``Slider``, ``LogSlider``,
-``Choice``); ``controls()`` builds the ipywidgets from it and ``widget()`` wires them to ``update``.
+``Choice``, ``Switch``); ``controls()`` builds the ipywidgets from it and ``widget()`` wires them to ``update``.
 """
 import io
 import math
@@ -56,14 +56,28 @@ class LogSlider:
     high: float
     step: float
     label: str
+    label_width: str = ""
+    readout_format: str = ".2g"
 
     def make(self, value):
         import ipywidgets as widgets
 
+        style = {"description_width": self.label_width} if self.label_width else {}
         return widgets.FloatLogSlider(value=value, base=10, min=math.log10(self.low),
                                       max=math.log10(self.high), step=self.step,
-                                      description=self.label, readout_format=".2g",
-                                      continuous_update=True)
+                                      description=self.label, readout_format=self.readout_format,
+                                      continuous_update=True, style=style)
+
+
+@dataclass(frozen=True)
+class Switch:
+    """On or off, as a checkbox."""
+    label: str
+
+    def make(self, value):
+        import ipywidgets as widgets
+
+        return widgets.Checkbox(value=value, description=self.label)
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,7 @@ class LiveFigure:
     figure after ``_new_figure``, names its changing artists in ``_moving`` and calls ``_render``
     at the end of ``update``."""
 
-    CONTROLS = {}  # name: Slider, LogSlider or Choice, in the order shown
+    CONTROLS = {}  # name: Slider, LogSlider, Choice or Switch, in the order shown
     png = b""      # the figure as drawn last
 
     def _new_figure(self, figsize, **options):

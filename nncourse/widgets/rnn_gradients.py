@@ -37,12 +37,9 @@ time, the exercise, gets the gradient of one loss far more cheaply by going back
 ``update(radius=..., length=..., clip=..., threshold=...)`` recomputes and redraws without any
 display (``self.png`` holds the figure as PNG bytes), which is what tests and the benchmark call.
 """
-import io
-
 import numpy as np
-import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+from .base import LiveFigure, LogSlider, Slider, Switch
 
 __all__ = ["RecurrentNet", "RnnGradients", "benchmark_case"]
 
@@ -171,7 +168,7 @@ def clip_coefficient(total_norm, threshold):
     return min(1.0, float(threshold) / (float(total_norm) + CLIP_EPS))
 
 
-class RnnGradients:
+class RnnGradients(LiveFigure):
     """The gradient of an RNN per time step and as a whole, for a chosen spectral radius of ``W_h``.
 
     Parameters
@@ -190,11 +187,12 @@ class RnnGradients:
         Resolution of the rendered image.
     """
 
-    CONTROLS = {  # name: (minimum, maximum, step, description)
-        "radius": (0.2, 3.0, 0.05, "radius of W_h"),
-        "length": (2, MAX_LENGTH, 1, "length T"),
-        "clip": (False, True, None, "clip the gradient"),
-        "threshold": (0.1, 1000.0, 0.1, "threshold"),
+    CONTROLS = {
+        "radius": Slider(0.2, 3.0, 0.05, "radius of W_h", label_width="110px"),
+        "length": Slider(2, MAX_LENGTH, 1, "length T", integer=True, label_width="110px"),
+        "clip": Switch("clip the gradient"),
+        "threshold": LogSlider(0.1, 1000.0, 0.1, "threshold", label_width="110px",
+                               readout_format=".3g"),
     }
 
     def __init__(self, radius=1.5, length=60, clip=False, threshold=10.0, net=None, dpi=72):
@@ -203,7 +201,6 @@ class RnnGradients:
         self.values = {}
         self._set(radius=radius, length=length, clip=clip, threshold=threshold)
         self._cache = {}
-        self.png = b""
         self.state = {}
         self._build_figure()
         self.update()
@@ -260,8 +257,7 @@ class RnnGradients:
 
     # ---------------------------------------------------------------- drawing
     def _build_figure(self):
-        self.fig = Figure(figsize=(10.5, 4.4), dpi=self.dpi)
-        self.canvas = FigureCanvasAgg(self.fig)
+        self._new_figure((10.5, 4.4))
         self.fig.subplots_adjust(left=0.07, right=0.99, bottom=0.23, top=0.9, wspace=0.22)
         left, right = self.fig.subplots(1, 2)
         T_max = self.net.max_length
@@ -302,11 +298,8 @@ class RnnGradients:
                    a["clipped step line"], a["threshold line"]]
         self.fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9,
                         frameon=False)
-        # Blitting: the static parts (axes, reference curves of the right panel, legend) are
-        # rendered once into a background; a redraw restores it and draws the moving artists.
-        for artist in self._moving():
-            artist.set_animated(True)
-        self._background = None
+        # The reference curves of the right panel are part of the static background.
+        self._animate()
 
     def _moving(self):
         a = self.artists
@@ -349,68 +342,12 @@ class RnnGradients:
         self._render()
         return state
 
-    def _render(self):
-        """Redraw the moving artists over the static background and encode the figure as PNG."""
-        if self._background is None:
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in self._moving():
-            if artist.get_visible():
-                artist.axes.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
-                                     "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        self.png = buffer.getvalue()
-
-    def _repr_png_(self):
-        return self.png
-
     # --------------------------------------------------------------- controls
-    def controls(self):
-        """One ipywidgets control per entry of ``CONTROLS``, set to the current values."""
+    def _layout(self, controls, image, readout, buttons):
         import ipywidgets as widgets
 
-        style = {"description_width": "110px"}
-        low, high, step, label = self.CONTROLS["threshold"]
-        return {
-            "radius": widgets.FloatSlider(value=self.values["radius"], min=self.CONTROLS["radius"][0],
-                                          max=self.CONTROLS["radius"][1],
-                                          step=self.CONTROLS["radius"][2],
-                                          description=self.CONTROLS["radius"][3], style=style),
-            "length": widgets.IntSlider(value=self.values["length"], min=self.CONTROLS["length"][0],
-                                        max=self.CONTROLS["length"][1],
-                                        description=self.CONTROLS["length"][3], style=style),
-            "clip": widgets.Checkbox(value=self.values["clip"], description=self.CONTROLS["clip"][3]),
-            "threshold": widgets.FloatLogSlider(value=self.values["threshold"], base=10,
-                                                min=np.log10(low), max=np.log10(high), step=step,
-                                                description=label, readout_format=".3g",
-                                                style=style),
-        }
-
-    def widget(self):
-        """The controls and the live figure, as an ``ipywidgets.VBox`` (display it in a notebook)."""
-        import ipywidgets as widgets
-
-        controls = self.controls()
-        image = widgets.Image(value=self.png, format="png")
-
-        def observer(name):
-            def changed(change):
-                self.update(**{name: change["new"]})
-                image.value = self.png
-            return changed
-
-        for name, control in controls.items():
-            control.observe(observer(name), names="value")
-        row = widgets.HBox([widgets.VBox([controls["radius"], controls["length"]]),
-                            widgets.VBox([controls["clip"], controls["threshold"]])])
-        box = widgets.VBox([row, image])
-        box.controls, box.image = controls, image  # for tests
-        return box
+        return [widgets.HBox([widgets.VBox([controls["radius"], controls["length"]]),
+                              widgets.VBox([controls["clip"], controls["threshold"]])]), image]
 
 
 def benchmark_case():

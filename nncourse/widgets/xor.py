@@ -16,16 +16,12 @@ closer they come to threshold units (a step at 0); at about 50 they are one for 
 purpose. ``update(x1=..., x2=..., ...)`` recomputes and redraws without any display, which is what
 tests and the benchmark call.
 """
-import io
-
 import numpy as np
-import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
-from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 
 from .. import resolve_nnlib
+from .base import LiveFigure, Slider
 
 LIMITS = (-0.5, 1.5)           # the input plane shown
 HIDDEN_LIMITS = (-0.12, 1.12)  # the hidden square (sigmoid outputs lie in [0, 1])
@@ -41,7 +37,7 @@ _SHADE = 64                                       # resolution of the shaded out
 _SHADE_COLORS = LinearSegmentedColormap.from_list("xor_output", ["#c6dbef", "#ffffff", "#f9c0c0"])
 
 
-class XorWidget:
+class XorWidget(LiveFigure):
     """A 2-2-1 network: hidden ``h_j = sigmoid(k (w_j . x + b_j))``, output ``sigmoid(k (h1 + h2 - 1.5))``.
 
     Hidden unit ``j`` has weights ``w_j = sqrt(2) (cos angle_j, sin angle_j)`` and bias ``b_j``; the
@@ -62,14 +58,14 @@ class XorWidget:
         Resolution of the rendered image.
     """
 
-    CONTROLS = {  # name: (minimum, maximum, step, description)
-        "x1": (LIMITS[0], LIMITS[1], 0.01, "input x₁"),
-        "x2": (LIMITS[0], LIMITS[1], 0.01, "input x₂"),
-        "sharpness": (0.5, 60.0, 0.5, "sharpness k"),
-        "angle1": (-180.0, 180.0, 5.0, "h₁ angle (°)"),
-        "bias1": (-3.0, 3.0, 0.05, "h₁ bias"),
-        "angle2": (-180.0, 180.0, 5.0, "h₂ angle (°)"),
-        "bias2": (-3.0, 3.0, 0.05, "h₂ bias"),
+    CONTROLS = {
+        "x1": Slider(LIMITS[0], LIMITS[1], 0.01, "input x₁", label_width="90px"),
+        "x2": Slider(LIMITS[0], LIMITS[1], 0.01, "input x₂", label_width="90px"),
+        "sharpness": Slider(0.5, 60.0, 0.5, "sharpness k", label_width="90px"),
+        "angle1": Slider(-180.0, 180.0, 5.0, "h₁ angle (°)", label_width="90px"),
+        "bias1": Slider(-3.0, 3.0, 0.05, "h₁ bias", label_width="90px"),
+        "angle2": Slider(-180.0, 180.0, 5.0, "h₂ angle (°)", label_width="90px"),
+        "bias2": Slider(-3.0, 3.0, 0.05, "h₂ bias", label_width="90px"),
     }
 
     def __init__(self, x1=0.3, x2=0.8, sharpness=20.0, angle1=45.0, bias1=-0.5, angle2=-135.0,
@@ -80,7 +76,6 @@ class XorWidget:
                        "angle1": float(angle1), "bias1": float(bias1), "angle2": float(angle2),
                        "bias2": float(bias2)}
         self.correct = 0
-        self.png = b""
         grid1, grid2 = np.meshgrid(np.linspace(*LIMITS, _SHADE), np.linspace(*LIMITS, _SHADE))
         self._shade_points = np.column_stack([grid1.ravel(), grid2.ravel()])
         # Each grid line of the input plane as an array of points (vertical lines, then horizontal).
@@ -125,8 +120,7 @@ class XorWidget:
 
     # ---------------------------------------------------------------- drawing
     def _build_figure(self):
-        self.fig = Figure(figsize=(9.6, 4.7), dpi=self.dpi)
-        self.canvas = FigureCanvasAgg(self.fig)
+        self._new_figure((9.6, 4.7))
         # Fixed margins: a layout engine would re-solve the layout at every redraw.
         self.fig.subplots_adjust(left=0.06, right=0.99, bottom=0.19, top=0.92, wspace=0.2)
         left, right = self.fig.subplots(1, 2)
@@ -169,11 +163,8 @@ class XorWidget:
         self.artists = a
         handles = [*left.get_legend_handles_labels()[0], output_line]
         self.fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=9, frameon=False)
-        # Blitting: the static parts are rendered once into a background; a redraw restores it
-        # and draws, in this order, the artists that move and those that must stay above them.
-        for artist in self._moving():
-            artist.set_animated(True)
-        self._background = None
+        # A redraw draws, in this order, the artists that move and those that must stay above them.
+        self._animate()
         for line, points in zip(a["input grid"], self._grid_lines):  # the input grid never moves
             line.set_data(points[:, 0], points[:, 1])
 
@@ -218,53 +209,14 @@ class XorWidget:
         self._render()
         return {"hidden": h, "output": y, "correct": self.correct}
 
-    def _render(self):
-        """Redraw the moving artists over the static background and encode the figure as PNG."""
-        if self._background is None:
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in self._moving():
-            artist.axes.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
-                                     "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        self.png = buffer.getvalue()
-
     # --------------------------------------------------------------- controls
-    def sliders(self):
-        """One ``ipywidgets.FloatSlider`` per control, set to the current values."""
+    def _layout(self, controls, image, readout, buttons):
         import ipywidgets as widgets
 
-        return {name: widgets.FloatSlider(value=self.values[name], min=low, max=high, step=step,
-                                          description=label, continuous_update=True,
-                                          style={"description_width": "90px"})
-                for name, (low, high, step, label) in self.CONTROLS.items()}
-
-    def widget(self):
-        """The sliders and the live figure, as an ``ipywidgets.VBox`` (display it in a notebook)."""
-        import ipywidgets as widgets
-
-        sliders = self.sliders()
-        image = widgets.Image(value=self.png, format="png")
-
-        def observer(name):
-            def changed(change):
-                self.update(**{name: change["new"]})
-                image.value = self.png
-            return changed
-
-        for name, slider in sliders.items():
-            slider.observe(observer(name), names="value")
-        point = widgets.VBox([sliders["x1"], sliders["x2"], sliders["sharpness"]])
-        unit1 = widgets.VBox([sliders["angle1"], sliders["bias1"]])
-        unit2 = widgets.VBox([sliders["angle2"], sliders["bias2"]])
-        box = widgets.VBox([widgets.HBox([point, unit1, unit2]), image])
-        box.sliders, box.image = sliders, image  # for tests
-        return box
+        point = widgets.VBox([controls["x1"], controls["x2"], controls["sharpness"]])
+        unit1 = widgets.VBox([controls["angle1"], controls["bias1"]])
+        unit2 = widgets.VBox([controls["angle2"], controls["bias2"]])
+        return [widgets.HBox([point, unit1, unit2]), image]
 
 
 def benchmark_case():
