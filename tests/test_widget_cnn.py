@@ -119,7 +119,7 @@ def test_the_widget_s_controls_redraw_the_image():
     images, labels = digits()
     widget = FeatureMapExplorer(images, labels)
     box = widget.widget()
-    slider, dropdown = box.sliders["index"], box.sliders["filter"]
+    slider, dropdown = box.controls["index"], box.controls["filter"]
     assert (slider.min, slider.max) == (0, len(images) - 1)
     assert [label for label, _ in dropdown.options] == list(HAND_MADE_FILTERS)
     before = box.image.value

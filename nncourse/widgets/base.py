@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 
 import PIL.Image
+import PIL.ImageFont
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -28,6 +30,13 @@ def png_bytes(image):
     buffer = io.BytesIO()
     image.save(buffer, format="png", compress_level=1)
     return buffer.getvalue()
+
+
+def pixel_fonts(sizes, dpi):
+    """DejaVu Sans at each point size of ``sizes``, for text written onto the pixels with PIL
+    (matplotlib would lay out and render each changing text anew, a millisecond or more apiece)."""
+    path = font_manager.findfont("DejaVu Sans")
+    return {size: PIL.ImageFont.truetype(path, max(6, round(size * dpi / 72))) for size in sizes}
 
 
 @dataclass(frozen=True)
@@ -83,15 +92,17 @@ class Switch:
 @dataclass(frozen=True)
 class Choice:
     """One of ``options``, as toggle buttons or (``dropdown=True``) a dropdown."""
-    options: tuple
+    options: tuple  # values, or (label, value) pairs
     label: str
     dropdown: bool = False
+    width: str = ""
 
     def make(self, value):
         import ipywidgets as widgets
 
         kind = widgets.Dropdown if self.dropdown else widgets.ToggleButtons
-        return kind(options=list(self.options), value=value, description=self.label)
+        layout = widgets.Layout(width=self.width) if self.width else widgets.Layout()
+        return kind(options=list(self.options), value=value, description=self.label, layout=layout)
 
 
 class LiveFigure:
@@ -143,13 +154,19 @@ class LiveFigure:
         return self.png
 
     # --------------------------------------------------------------- controls
+    def control_specs(self):
+        """The declaration ``controls()`` builds from: ``CONTROLS``, or for ranges that depend on
+        the data, one computed now."""
+        return self.CONTROLS
+
     def control_value(self, name):
         """The current value of the control ``name`` (what its ipywidget starts at)."""
         return self.values[name]
 
     def controls(self):
-        """One ipywidget per entry of ``CONTROLS``, set to the current values."""
-        return {name: spec.make(self.control_value(name)) for name, spec in self.CONTROLS.items()}
+        """One ipywidget per declared control, set to the current values."""
+        return {name: spec.make(self.control_value(name))
+                for name, spec in self.control_specs().items()}
 
     def _readout(self):
         """HTML shown under the controls after every update ("" for none)."""

@@ -24,20 +24,14 @@ Two sources of filters:
 ``update(index=..., filter=...)`` recomputes and redraws without any display, which is what tests
 and the benchmark call; the figure becomes PNG bytes in ``self.png``.
 """
-import io
-
 import numpy as np
-import PIL.Image
 import PIL.ImageDraw
-import PIL.ImageFont
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import resolve_nnlib
+from .base import Choice, LiveFigure, Slider, canvas_image, pixel_fonts, png_bytes
 
 __all__ = ["HAND_MADE_FILTERS", "FeatureMapExplorer", "benchmark_case"]
 
@@ -138,7 +132,7 @@ def _first_conv(model):
     return layers, np.asarray(W, dtype=np.float64)
 
 
-class FeatureMapExplorer:
+class FeatureMapExplorer(LiveFigure):
     """Feature maps of one digit for one filter, and of all filters, redrawn on every change.
 
     Parameters
@@ -195,7 +189,6 @@ class FeatureMapExplorer:
         self.dpi = dpi
         self.values = {"index": 0, "filter": 0}
         self._cache = {}
-        self.png = b""
         self.result = {}
         self._set(index=index, filter=filter)
         maps, pooled = self.feature_maps(self.values["index"])
@@ -241,8 +234,7 @@ class FeatureMapExplorer:
 
     # ---------------------------------------------------------------- drawing
     def _build_figure(self, map_shape, pooled_shape):
-        self.fig = Figure(figsize=(10.0, 6.0), dpi=self.dpi)
-        self.canvas = FigureCanvasAgg(self.fig)
+        self._new_figure((10.0, 6.0))
         # Fixed axes: a layout engine would re-solve the layout at every redraw.
         grid = self.fig.add_gridspec(2, 4, left=0.02, right=0.98, bottom=0.03, top=0.9,
                                      hspace=0.18, wspace=0.12, height_ratios=[1.0, 1.0])
@@ -282,9 +274,7 @@ class FeatureMapExplorer:
         self._shown = shown
         # Texts that change (titles, the weights in the filter panel) are written onto the
         # finished image with PIL at fixed pixel positions: matplotlib would lay out each one anew.
-        font = font_manager.findfont("DejaVu Sans")
-        self._fonts = {size: PIL.ImageFont.truetype(font, max(6, round(size * self.dpi / 72)))
-                       for size in (9, 11)}
+        self._fonts = pixel_fonts((9, 11), self.dpi)
         width, height = self.canvas.get_width_height()
         for ax in self.fig.axes:
             ax.apply_aspect()   # where the equal-aspect images really sit, before any draw
@@ -298,9 +288,7 @@ class FeatureMapExplorer:
         self._title_pixels = {name: pixel(ax, 0.5, 1.0, ax.transAxes)
                               for name, ax in self.axes.items()}
         self.texts = []
-        for artist in self._moving():
-            artist.set_animated(True)
-        self._background = None
+        self._animate()
 
     def _moving(self):
         a = self.artists
@@ -360,49 +348,27 @@ class FeatureMapExplorer:
                        "feature_map": maps[f].copy(), "pooled": pooled[f].copy()}
         return dict(self.result)
 
-    def _render(self):
-        """Redraw the changing artists over the static background and encode the figure as PNG."""
-        if self._background is None:
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in self._moving():
-            artist.axes.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
-                                     "RGBA", 0, 1).convert("RGB")
+    def _encode(self):
+        image = canvas_image(self.canvas)
         draw = PIL.ImageDraw.Draw(image)
         for x, y, text, colour, size, anchor in self.texts:
             draw.text((x, y - (4 if anchor == "md" else 0)), text, fill=colour,
                       font=self._fonts[size], anchor=anchor)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        self.png = buffer.getvalue()
+        return png_bytes(image)
 
     # --------------------------------------------------------------- controls
-    def widget(self):
-        """A slider over the digits, a dropdown over the filters and the live figure (a VBox)."""
+    def control_specs(self):
+        return {"index": Slider(0, len(self.images) - 1, 1, "digit", integer=True),
+                "filter": Choice(tuple((name, f) for f, name in enumerate(self.names)), "filter",
+                                 dropdown=True, width="420px")}
+
+    def _value_of(self, name, new):
+        return int(new)
+
+    def _layout(self, controls, image, readout, buttons):
         import ipywidgets as widgets
 
-        index = widgets.IntSlider(value=self.values["index"], min=0, max=len(self.images) - 1,
-                                  description="digit", continuous_update=True)
-        choice = widgets.Dropdown(options=[(name, f) for f, name in enumerate(self.names)],
-                                  value=self.values["filter"], description="filter",
-                                  layout=widgets.Layout(width="420px"))
-        image = widgets.Image(value=self.png, format="png")
-
-        def moved(name):
-            def changed(change):
-                self.update(**{name: int(change["new"])})
-                image.value = self.png
-            return changed
-
-        index.observe(moved("index"), names="value")
-        choice.observe(moved("filter"), names="value")
-        box = widgets.VBox([widgets.HBox([index, choice]), image])
-        box.sliders, box.image = {"index": index, "filter": choice}, image  # for tests
-        return box
+        return [widgets.HBox([controls["index"], controls["filter"]]), image]
 
 
 def benchmark_case():

@@ -25,19 +25,14 @@ score is largest), and the model's first weight matrix. So it runs on any editio
 ``update(epoch=..., page=...)`` redraws without any display, which is what tests and the benchmark
 call; the figure is a plain ``matplotlib.figure.Figure`` whose pixels become a PNG (``self.png``).
 """
-import io
 import numbers
 
 import numpy as np
-import PIL.Image
 import PIL.ImageDraw
-import PIL.ImageFont
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
 
 from .. import resolve_nnlib
+from .base import LiveFigure, Slider, canvas_image, pixel_fonts, png_bytes
 
 __all__ = ["DigitsExplorer", "mosaic", "benchmark_case"]
 
@@ -88,7 +83,7 @@ def _first_weights(model, n_pixels):
                      "pass weights=lambda model: ... returning its first layer's W")
 
 
-class DigitsExplorer:
+class DigitsExplorer(LiveFigure):
     """Record a classifier of 8x8 digits epoch by epoch and draw what it gets wrong.
 
     Parameters
@@ -114,7 +109,7 @@ class DigitsExplorer:
     dpi : int, default=72
     """
 
-    CONTROLS = ("epoch", "page")
+    CONTROL_NAMES = ("epoch", "page")  # their ranges grow with the recorded epochs: see control_specs
 
     def __init__(self, model, X_test, y_test, train_epoch=None, *, weights=None, n_classes=10,
                  record=True, nn=None, dpi=72):
@@ -132,7 +127,6 @@ class DigitsExplorer:
         self._weights = weights or (lambda m: _first_weights(m, X_test.shape[1]))
         self.snapshots = []   # one dict per recorded epoch
         self.values = {"epoch": 0, "page": 0}
-        self.png = b""
         self.result = {}
         self._build_figure()
         if record:
@@ -176,10 +170,10 @@ class DigitsExplorer:
         return max(1, int(np.ceil(len(snapshot["misclassified"]) / PER_PAGE)))
 
     def _set(self, **values):
-        unknown = set(values) - set(self.CONTROLS)
+        unknown = set(values) - set(self.CONTROL_NAMES)
         if unknown:
             raise ValueError(f"DigitsExplorer.update: unknown controls {sorted(unknown)}; the "
-                             f"controls are {list(self.CONTROLS)}")
+                             f"controls are {list(self.CONTROL_NAMES)}")
         for name, value in values.items():
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise ValueError(f"DigitsExplorer.update: {name} must be an int, got {value!r}")
@@ -192,8 +186,7 @@ class DigitsExplorer:
 
     # ---------------------------------------------------------------- drawing
     def _build_figure(self):
-        self.fig = Figure(figsize=(13.0, 4.1), dpi=self.dpi)
-        self.canvas = FigureCanvasAgg(self.fig)
+        self._new_figure((13.0, 4.1))
         # Fixed margins and axes: a layout engine would re-solve the layout at every redraw.
         self.fig.subplots_adjust(left=0.04, right=0.96, bottom=0.14, top=0.86, wspace=0.3)
         cm_ax, wrong_ax, weights_ax, curve_ax = self.fig.subplots(
@@ -236,9 +229,7 @@ class DigitsExplorer:
         # PIL, at the pixel positions of their places (the axes never move): matplotlib would lay
         # out and render each one at every redraw, a millisecond or more apiece. ``self.labels``
         # lists them as ``(x, y, text, colour, font size)``, x and y in pixels from the top left.
-        font = font_manager.findfont("DejaVu Sans")
-        self._fonts = {size: PIL.ImageFont.truetype(font, max(6, round(size * self.dpi / 72)))
-                       for size in (8, 10)}
+        self._fonts = pixel_fonts((8, 10), self.dpi)
         width, height = self.canvas.get_width_height()
         for ax in self.fig.axes:
             ax.apply_aspect()   # where the equal-aspect images really sit, before any draw
@@ -255,11 +246,8 @@ class DigitsExplorer:
         line = min(y for _, y in tops.values()) - 8.0   # one baseline above the highest panel
         self._title_pixels = {name: (x, line) for name, (x, _) in tops.items()}
         self.labels = []
-        # Blitting: the static parts are rendered once into a background (again when the curves'
-        # axes change); a redraw restores it and draws only the artists that change.
-        for artist in self._moving():
-            artist.set_animated(True)
-        self._background = None
+        # The curves' axes are part of the background, drawn again when they change.
+        self._animate()
 
     def _moving(self):
         a = self.artists
@@ -337,27 +325,24 @@ class DigitsExplorer:
                        "n_pages": self.n_pages()}
         return dict(self.result)
 
-    def _render(self):
-        """Redraw the changing artists over the static background and encode the figure as PNG."""
-        if self._background is None:
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in self._moving():
-            artist.axes.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
-                                     "RGBA", 0, 1).convert("RGB")
+    def _encode(self):
+        image = canvas_image(self.canvas)
         draw = PIL.ImageDraw.Draw(image)
         for x, y, text, color, size in self.labels:
             draw.text((x, y), text, fill=color, font=self._fonts[size],
                       anchor="md" if size == 10 else "mm")
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        self.png = buffer.getvalue()
+        return png_bytes(image)
 
     # --------------------------------------------------------------- controls
+    def control_specs(self):
+        return {"epoch": Slider(0, len(self.snapshots) - 1, 1, "epoch", integer=True),
+                "page": Slider(0, self.n_pages() - 1, 1, "mistakes page", integer=True,
+                               label_width="100px")}
+
+    def _after_update(self, box):
+        box.controls["page"].max = self.n_pages() - 1
+        super()._after_update(box)
+
     def widget(self, more=5):
         """Sliders (epoch, page of mistakes), a "train ``more`` epochs" button if a ``train_epoch``
         was given, and the live figure, as an ``ipywidgets.VBox``."""
@@ -365,48 +350,27 @@ class DigitsExplorer:
 
         if not self.result:
             self.update(epoch=len(self.snapshots) - 1)
-        epoch = widgets.IntSlider(value=self.values["epoch"], min=0, max=len(self.snapshots) - 1,
-                                  description="epoch", continuous_update=True)
-        page = widgets.IntSlider(value=self.values["page"], min=0, max=self.n_pages() - 1,
-                                 description="mistakes page", continuous_update=True,
-                                 style={"description_width": "100px"})
-        image = widgets.Image(value=self.png, format="png")
-        readout = widgets.HTML(value=self._readout())
+        box = super().widget()
+        if self.train_epoch is None:
+            return box
+        button = widgets.Button(description=f"train {more} more epochs",
+                                layout=widgets.Layout(width="180px"))
+        epoch = box.controls["epoch"]
 
-        def show():
-            page.max = self.n_pages() - 1
-            image.value = self.png
-            readout.value = self._readout()
+        def clicked(_):
+            button.disabled = True
+            try:
+                self.train(more)
+                epoch.max = len(self.snapshots) - 1
+                epoch.value = len(self.snapshots) - 1   # redraws through the observer
+                self._after_update(box)
+            finally:
+                button.disabled = False
 
-        def moved(name):
-            def changed(change):
-                self.update(**{name: int(change["new"])})
-                show()
-            return changed
-
-        epoch.observe(moved("epoch"), names="value")
-        page.observe(moved("page"), names="value")
-        controls = [epoch, page]
-        button = None
-        if self.train_epoch is not None:
-            button = widgets.Button(description=f"train {more} more epochs",
-                                    layout=widgets.Layout(width="180px"))
-
-            def clicked(_):
-                button.disabled = True
-                try:
-                    self.train(more)
-                    epoch.max = len(self.snapshots) - 1
-                    epoch.value = len(self.snapshots) - 1   # redraws through the observer
-                    show()
-                finally:
-                    button.disabled = False
-
-            button.on_click(clicked)
-            controls.append(button)
-        box = widgets.VBox([widgets.HBox(controls), readout, image])
-        box.sliders, box.button, box.image, box.readout = {"epoch": epoch, "page": page}, button, \
-            image, readout  # for tests
+        button.on_click(clicked)
+        controls_row = box.children[0]
+        controls_row.children = (*controls_row.children, button)
+        box.buttons["train"] = button
         return box
 
     def _readout(self):
