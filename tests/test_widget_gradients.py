@@ -39,7 +39,7 @@ def test_update_redraws_the_path_the_loss_curve_and_the_unit(explorer):
     slow = explorer.path_line.get_xydata().copy()
     slow_losses = np.array(explorer.loss_line.get_ydata(), dtype=float)
     slow_curve = np.array(explorer.curve_line.get_ydata(), dtype=float)
-    slow_png = explorer.png()
+    slow_png = explorer.png
     explorer.update(lr=1.0)
     fast = explorer.path_line.get_xydata()
     assert slow.shape == fast.shape == (explorer.steps + 1, 2)
@@ -51,7 +51,7 @@ def test_update_redraws_the_path_the_loss_curve_and_the_unit(explorer):
     assert not np.allclose(explorer.loss_line.get_ydata(), slow_losses)
     assert not np.allclose(explorer.curve_line.get_ydata(), slow_curve)
     assert explorer.surface_title.get_text().startswith("learning rate 1,")
-    assert not np.array_equal(pixels(explorer.png()), pixels(slow_png))
+    assert not np.array_equal(pixels(explorer.png), pixels(slow_png))
 
 
 def test_each_point_is_one_gradient_step_from_the_last(explorer):
@@ -95,7 +95,7 @@ def test_fast_redraws_draw_the_same_picture_as_a_fresh_figure():
         explorer.update(lr=lr)
     assert explorer._background is background
     fresh = LearningRateExplorer(lr=0.05)
-    assert np.array_equal(pixels(explorer.png()), pixels(fresh.png()))
+    assert np.array_equal(pixels(explorer.png), pixels(fresh.png))
 
 
 def test_the_widget_builds_without_a_display_and_its_controls_drive_update():
@@ -184,7 +184,8 @@ def test_benchmark_case_updates_within_150_ms_median():
 
 
 def test_the_widget_holds_no_code_of_a_graded_function():
-    # The widget ships in the edition of unit 04: it must not give away any code of unit 04 or later.
+    # The widget runs in the lecture of unit 04, whose students can read it: it must not give away
+    # any code of unit 04 or later.
     widget_source = Path(gradients.__file__).read_text()
     found = []
     for path in REFERENCE_DIR.rglob("*.py"):

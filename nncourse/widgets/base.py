@@ -67,15 +67,17 @@ class LogSlider:
     label: str
     label_width: str = ""
     readout_format: str = ".2g"
+    width: str = ""
 
     def make(self, value):
         import ipywidgets as widgets
 
         style = {"description_width": self.label_width} if self.label_width else {}
+        layout = widgets.Layout(width=self.width) if self.width else widgets.Layout()
         return widgets.FloatLogSlider(value=value, base=10, min=math.log10(self.low),
                                       max=math.log10(self.high), step=self.step,
                                       description=self.label, readout_format=self.readout_format,
-                                      continuous_update=True, style=style)
+                                      continuous_update=True, style=style, layout=layout)
 
 
 @dataclass(frozen=True)

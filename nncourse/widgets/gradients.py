@@ -16,14 +16,13 @@ downhill. The contour is always the widget's own loss.
 ``update(lr=...)`` recomputes the path and redraws the figure by changing its artists' data; the
 controls (``widget()``) only call ``update``, so tests and benchmarks call it directly. The figure is
 a plain ``matplotlib.figure.Figure`` (no pyplot window, no ipympl): after each redraw its pixels are
-encoded as a PNG into an ``ipywidgets.Image``.
+PNG bytes in ``self.png``.
 """
-import io
 import numbers
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+from .base import LiveFigure, LogSlider
 
 __all__ = ["LearningRateExplorer", "make_1d_data", "benchmark_case"]
 
@@ -70,7 +69,7 @@ def _first(value):
     return float(np.ravel(np.asarray(value, dtype=np.float64))[0])
 
 
-class LearningRateExplorer:
+class LearningRateExplorer(LiveFigure):
     """Gradient descent on ``L(w, b)`` of one logistic unit, drawn for a chosen learning rate.
 
     Parameters
@@ -107,6 +106,10 @@ class LearningRateExplorer:
     W_RANGE = (-3.0, 6.0)
     B_RANGE = (-4.0, 4.0)
     LR_RANGE = (0.01, 30.0)
+    CONTROLS = {"lr": LogSlider(*LR_RANGE, 0.05, "learning rate", label_width="initial",
+                                readout_format=".3g", width="420px")}
+    PRESETS = (("too small", 0.03), ("about right", 1.0), ("too large", 20.0))
+    dpi = 80
 
     def __init__(self, model=None, *, lr=1.0, steps=30, start=(-1.5, 3.0), n_samples=50, seed=0):
         if model is not None and getattr(model, "n_features", 1) != 1:
@@ -122,8 +125,6 @@ class LearningRateExplorer:
         self.minimum = self._minimise()
         self.min_loss = float(_surface(self.x, self.t, *self.minimum))
         self.lr = None
-        self._image = None
-        self._slider = None
         self._build_figure()
         self.update(lr=lr)
 
@@ -223,8 +224,7 @@ class LearningRateExplorer:
     # --- drawing ----------------------------------------------------------------------------------
 
     def _build_figure(self):
-        self.fig = Figure(figsize=(12.5, 3.9), dpi=80, layout="constrained")
-        FigureCanvasAgg(self.fig)
+        self._new_figure((12.5, 3.9), layout="constrained")
         self.ax_data, self.ax_surface, self.ax_loss = self.fig.subplots(
             1, 3, gridspec_kw={"width_ratios": [1.0, 1.15, 1.0]})
 
@@ -262,17 +262,20 @@ class LearningRateExplorer:
                title="loss after each step")
         ax.legend(loc="upper right", fontsize="small")
         self.regime_text = self.fig.suptitle("regime", fontsize=12)
-        # Blitting: the static parts are rendered once into a background; an update restores it
-        # and draws only these artists (the text of the two titles, the three lines).
-        self._animated = (self.curve_line, self.path_line, self.loss_line, self.surface_title,
-                          self.regime_text)
-        for artist in self._animated:
-            artist.set_animated(True)
-        self._background = None
+        self._animate()
         self._loss_top, self._loss_bottom = None, 0.0
 
+    def _moving(self):
+        # The text of the two titles and the three lines.
+        return [self.curve_line, self.path_line, self.loss_line, self.surface_title,
+                self.regime_text]
+
+    def _draw_background(self):
+        super()._draw_background()
+        self.fig.set_layout_engine("none")  # keep the layout found on the first draw
+
     def update(self, lr=None):
-        """Recompute the path for learning rate ``lr`` and redraw the figure (and the widget's image).
+        """Recompute the path for learning rate ``lr`` and redraw the figure (``self.png``).
 
         Returns
         -------
@@ -296,9 +299,9 @@ class LearningRateExplorer:
                                     + (" (the path leaves the plot)" if outside else ""))
         self.regime_text.set_text(message)
         self.regime_text.set_color(_REGIME_COLORS[self.regime])
-        self._redraw(full=self._set_loss_limits())
-        if self._image is not None:
-            self._image.value = self.png()
+        if self._set_loss_limits():
+            self._background = None  # the loss axis changed: draw the background again
+        self._render()
         return self
 
     def _set_loss_limits(self):
@@ -319,57 +322,22 @@ class LearningRateExplorer:
             return True
         return False
 
-    def _redraw(self, full):
-        canvas = self.fig.canvas
-        if full or self._background is None:
-            canvas.draw()  # everything but the animated artists
-            self.fig.set_layout_engine("none")  # keep the layout found on the first draw
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            canvas.restore_region(self._background)
-        for artist in self._animated:
-            self.fig.draw_artist(artist)
-
-    def png(self):
-        """The figure as drawn last, encoded as PNG bytes (no second rendering)."""
-        from PIL import Image
-
-        canvas = self.fig.canvas
-        width, height = canvas.get_width_height(physical=True)
-        image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        image.convert("RGB").save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-    def _repr_png_(self):
-        # A notebook cell ending with the explorer shows its figure as an image.
-        return self.png()
-
     # --- controls ---------------------------------------------------------------------------------
 
-    def widget(self):
-        """The controls and the figure: a log-scale learning-rate slider, three presets, the image.
+    def control_value(self, name):
+        return self.lr
 
-        Returns
-        -------
-        ipywidgets.VBox
-        """
+    def _layout(self, controls, image, readout, buttons):
+        """The learning-rate slider and three presets setting it, then the figure."""
         import ipywidgets as widgets
 
-        low, high = np.log10(self.LR_RANGE)
-        self._slider = widgets.FloatLogSlider(
-            value=self.lr, base=10, min=low, max=high, step=0.05, description="learning rate",
-            readout_format=".3g", continuous_update=True, style={"description_width": "initial"},
-            layout=widgets.Layout(width="420px"))
-        self._slider.observe(lambda change: self.update(lr=change["new"]), names="value")
-        presets = []
-        for label, value in (("too small", 0.03), ("about right", 1.0), ("too large", 20.0)):
+        slider = controls["lr"]
+        for label, value in self.PRESETS:
             button = widgets.Button(description=f"{label} ({value:g})",
                                     layout=widgets.Layout(width="150px"))
-            button.on_click(lambda _, value=value: setattr(self._slider, "value", value))
-            presets.append(button)
-        self._image = widgets.Image(value=self.png(), format="png")
-        return widgets.VBox([widgets.HBox([self._slider, *presets]), self._image])
+            button.on_click(lambda _, value=value: setattr(slider, "value", value))
+            buttons[label] = button
+        return [widgets.HBox([slider, *buttons.values()]), image]
 
 
 def benchmark_case():
