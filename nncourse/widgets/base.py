@@ -39,6 +39,14 @@ def pixel_fonts(sizes, dpi):
     return {size: PIL.ImageFont.truetype(path, max(6, round(size * dpi / 72))) for size in sizes}
 
 
+def _looks(label_width, width):
+    """The ``style`` and ``layout`` of a control: its label's width and its own (CSS sizes)."""
+    import ipywidgets as widgets
+
+    return {"style": {"description_width": label_width} if label_width else {},
+            "layout": widgets.Layout(width=width) if width else widgets.Layout()}
+
+
 @dataclass(frozen=True)
 class Slider:
     """A slider from ``low`` to ``high`` by ``step``; whole numbers when ``integer``."""
@@ -48,14 +56,15 @@ class Slider:
     label: str
     integer: bool = False
     label_width: str = ""
+    width: str = ""
 
     def make(self, value):
         import ipywidgets as widgets
 
         kind = widgets.IntSlider if self.integer else widgets.FloatSlider
-        style = {"description_width": self.label_width} if self.label_width else {}
         return kind(value=value, min=self.low, max=self.high, step=self.step,
-                    description=self.label, continuous_update=True, style=style)
+                    description=self.label, continuous_update=True,
+                    **_looks(self.label_width, self.width))
 
 
 @dataclass(frozen=True)
@@ -72,12 +81,10 @@ class LogSlider:
     def make(self, value):
         import ipywidgets as widgets
 
-        style = {"description_width": self.label_width} if self.label_width else {}
-        layout = widgets.Layout(width=self.width) if self.width else widgets.Layout()
         return widgets.FloatLogSlider(value=value, base=10, min=math.log10(self.low),
                                       max=math.log10(self.high), step=self.step,
                                       description=self.label, readout_format=self.readout_format,
-                                      continuous_update=True, style=style, layout=layout)
+                                      continuous_update=True, **_looks(self.label_width, self.width))
 
 
 @dataclass(frozen=True)
@@ -97,14 +104,15 @@ class Choice:
     options: tuple  # values, or (label, value) pairs
     label: str
     dropdown: bool = False
+    label_width: str = ""
     width: str = ""
 
     def make(self, value):
         import ipywidgets as widgets
 
         kind = widgets.Dropdown if self.dropdown else widgets.ToggleButtons
-        layout = widgets.Layout(width=self.width) if self.width else widgets.Layout()
-        return kind(options=list(self.options), value=value, description=self.label, layout=layout)
+        return kind(options=list(self.options), value=value, description=self.label,
+                    **_looks(self.label_width, self.width))
 
 
 class LiveFigure:
@@ -202,11 +210,18 @@ class LiveFigure:
         buttons = {}
         box = widgets.VBox(self._layout(controls, image, readout, buttons))
         box.controls, box.image, box.readout, box.buttons = controls, image, readout, buttons
+        updating = []  # a control moved by _after_update, not by the student, changes nothing
 
         def observer(name):
             def changed(change):
-                self.update(**{name: self._value_of(name, change["new"])})
-                self._after_update(box)
+                if updating:
+                    return
+                updating.append(name)
+                try:
+                    self.update(**{name: self._value_of(name, change["new"])})
+                    self._after_update(box)
+                finally:
+                    updating.clear()
             return changed
 
         for name, control in controls.items():
