@@ -31,7 +31,7 @@ def _as_float_array(x, owner, name):
 
 
 def _check_int(value, name, owner, minimum=1):
-    """``value`` as an ``int``; ``ValueError`` naming ``owner`` unless it is an integer >= minimum."""
+    """``value`` as an ``int``; ``ValueError`` naming ``owner`` unless an integer >= minimum."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
     return int(value)

@@ -183,7 +183,7 @@ def test_the_widget_drives_the_playground():
     assert playground.settings["hidden"] == (6, 6)
     assert box.image.value != image_before
     box.buttons["step"].click()
-    assert playground.steps == 1 and "step 1" in box.status.value
+    assert playground.steps == 1 and "step 1" in box.readout.value
     box.controls["learning_rate"].value = 0.3
     assert playground.optimizer.lr == 0.3
     box.buttons["play"].click()
@@ -193,7 +193,7 @@ def test_the_widget_drives_the_playground():
     finally:
         box.buttons["play"].click()
     assert not playground.playing and playground.steps > 1
-    assert "playground-loss" in box.status.value and "'hidden': [6, 6]" in box.children[3].value
+    assert "playground-loss" in box.readout.value and "'hidden': [6, 6]" in box.config.value
 
 
 def test_benchmark_case_redraws_and_every_restart_draws_a_new_network():

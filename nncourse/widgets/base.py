@@ -5,7 +5,7 @@ any display (what tests and benchmarks call) and leaves the figure in ``png``, a
 is blitting: the static parts of the figure (axes, ticks, labels, legends) are rendered once into a
 background; each redraw restores it and draws only the artists of ``_moving()``, which is what keeps
 a slider under 150 ms. ``CONTROLS`` declares the controls as data (``Slider``, ``LogSlider``,
-``Choice``, ``Switch``); ``controls()`` builds the ipywidgets from it and ``widget()`` wires them to ``update``.
+``Steps``, ``Choice``, ``Switch``); ``controls()`` builds the ipywidgets from it and ``widget()`` wires them to ``update``.
 """
 import io
 import math
@@ -57,14 +57,33 @@ class Slider:
     integer: bool = False
     label_width: str = ""
     width: str = ""
+    continuous: bool = True  # False: one update when the slider is let go, not one per pixel
 
     def make(self, value):
         import ipywidgets as widgets
 
         kind = widgets.IntSlider if self.integer else widgets.FloatSlider
         return kind(value=value, min=self.low, max=self.high, step=self.step,
-                    description=self.label, continuous_update=True,
+                    description=self.label, continuous_update=self.continuous,
                     **_looks(self.label_width, self.width))
+
+
+@dataclass(frozen=True)
+class Steps:
+    """A slider over the values of ``options`` (e.g. learning rates 0.001, 0.003, 0.01, ...)."""
+    options: tuple
+    label: str
+    label_width: str = ""
+    width: str = ""
+    continuous: bool = True
+
+    def make(self, value):
+        import ipywidgets as widgets
+
+        options = tuple(sorted(set(self.options) | {value}))  # a value set in code may be off the grid
+        return widgets.SelectionSlider(options=options, value=value, description=self.label,
+                                       continuous_update=self.continuous,
+                                       **_looks(self.label_width, self.width))
 
 
 @dataclass(frozen=True)
@@ -120,7 +139,7 @@ class LiveFigure:
     figure after ``_new_figure``, names its changing artists in ``_moving`` and calls ``_render``
     at the end of ``update``."""
 
-    CONTROLS = {}  # name: Slider, LogSlider, Choice or Switch, in the order shown
+    CONTROLS = {}  # name: Slider, LogSlider, Steps, Choice or Switch, in the order shown
     png = b""      # the figure as drawn last
 
     def _new_figure(self, figsize, **options):
@@ -191,9 +210,10 @@ class LiveFigure:
 
         return [widgets.HBox(list(controls.values())), readout, image]
 
-    def _value_of(self, name, new):
-        """The value ``update`` gets when the control ``name`` shows ``new``."""
-        return new
+    def _on_control(self, name, value, controls):
+        """The student set the control ``name`` to ``value`` (``controls``: all of them, for
+        settings made of several): by default ``update(name=value)``."""
+        self.update(**{name: value})
 
     def _after_update(self, box):
         """Bring the widget's other parts (readout, ranges) up to date after an update."""
@@ -218,7 +238,7 @@ class LiveFigure:
                     return
                 updating.append(name)
                 try:
-                    self.update(**{name: self._value_of(name, change["new"])})
+                    self._on_control(name, change["new"], controls)
                     self._after_update(box)
                 finally:
                     updating.clear()

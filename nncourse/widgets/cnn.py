@@ -362,8 +362,8 @@ class FeatureMapExplorer(LiveFigure):
                 "filter": Choice(tuple((name, f) for f, name in enumerate(self.names)), "filter",
                                  dropdown=True, width="420px")}
 
-    def _value_of(self, name, new):
-        return int(new)
+    def _on_control(self, name, value, controls):
+        self.update(**{name: int(value)})
 
     def _layout(self, controls, image, readout, buttons):
         import ipywidgets as widgets

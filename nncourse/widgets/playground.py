@@ -21,7 +21,6 @@ Training runs in a background thread, so the notebook stays usable: sliders and 
 it plays. ``update(**settings)``, ``step(n)``, ``play()`` and ``pause()`` work without any display,
 which is what the tests and the benchmark call; the figure is in ``playground.png`` (PNG bytes).
 """
-import io
 import numbers
 import threading
 import time
@@ -29,12 +28,10 @@ import traceback
 from pathlib import Path
 
 import numpy as np
-import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
-from matplotlib.figure import Figure
 
 from .. import resolve_nnlib
+from .base import Choice, LiveFigure, Slider, Steps
 
 __all__ = ["Playground", "benchmark_case"]
 
@@ -123,7 +120,7 @@ def _explain(error, doing, nn):
     return f"{doing} failed in {place}: {type(error).__name__}: {error}"
 
 
-class Playground:
+class Playground(LiveFigure):
     """A network trained live on 2-D data, with every TensorFlow-Playground setting that fits.
 
     Parameters
@@ -165,7 +162,6 @@ class Playground:
         self.settings = dict(self.DEFAULTS)
         self.settings.update(self._checked(settings))
         self.problem = ""  # why training stopped, for the student; "" while all is well
-        self.png = b""
         self._lock = threading.RLock()
         self._thread = None
         self._playing = threading.Event()
@@ -245,7 +241,7 @@ class Playground:
             except TrainingProblem as problem:
                 self.problem = str(problem)
             self._restart_drawing()
-            self._render()
+            self._draw()
         return self
 
     def _build_model(self, rng):
@@ -355,7 +351,7 @@ class Playground:
                 except TrainingProblem as problem:
                     self.problem = str(problem)
                     self._playing.clear()
-            self._render()
+            self._draw()
             return self.summary()
 
     def summary(self):
@@ -389,7 +385,7 @@ class Playground:
                 self.optimizer.lr = self.settings["learning_rate"]
             if new_optimizer and self._optimizer_failed:
                 self.problem = ""  # another optimizer may work: let Play try again
-            self._render()
+            self._draw()
             return self.summary()
 
     # ------------------------------------------------------------------ playing
@@ -425,8 +421,7 @@ class Playground:
 
     # ------------------------------------------------------------------ drawing
     def _build_figure(self):
-        self.fig = Figure(figsize=(11.0, 3.7), dpi=self.dpi)
-        self.canvas = FigureCanvasAgg(self.fig)
+        self._new_figure((11.0, 3.7))
         self.fig.subplots_adjust(left=0.02, right=0.985, bottom=0.14, top=0.9, wspace=0.22)
         grid = self.fig.add_gridspec(1, 3, width_ratios=[1.15, 1.0, 1.25])
         neurons = self.fig.add_subplot(grid[0])
@@ -460,9 +455,7 @@ class Playground:
         a["test curve"], = curves.plot([], [], color=_ORANGE, linewidth=1.6, label="test")
         curves.legend(loc="upper right", fontsize=8, frameon=False)
         self.artists = a
-        for artist in self._moving():
-            artist.set_animated(True)
-        self._background = None
+        self._animate()
 
     def _moving(self):
         a = self.artists
@@ -509,8 +502,8 @@ class Playground:
                 mosaic[top:top + _NEURON_RESOLUTION, left:left + _NEURON_RESOLUTION] = picture
         return mosaic
 
-    def _render(self):
-        """Recompute the pictures of the current network and encode the figure as PNG."""
+    def _draw(self):
+        """Recompute the pictures of the current network and redraw the figure (``png``)."""
         a = self.artists
         if self.model is not None and self.history["step"] and not self.problem:
             ticks = np.linspace(-LIMIT, LIMIT, _BOUNDARY_RESOLUTION)
@@ -530,126 +523,97 @@ class Playground:
         if highest > self.axes["curves"].get_ylim()[1]:
             self.axes["curves"].set_ylim(0, 2 ** np.ceil(np.log2(highest)))
             self._background = None
-        if self._background is None:
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in self._moving():
-            artist.axes.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
-                                     "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        # RGB (the figure is opaque) at the fastest compression: a third of RGBA's encoding time.
-        image.convert("RGB").save(buffer, format="png", compress_level=1)
-        self.png = buffer.getvalue()
+        self._render()
 
     # ------------------------------------------------------------------ controls
-    def widget(self):
-        """The controls, the live figure and the status line, as an ``ipywidgets.VBox``."""
+    _LOOKS = {"label_width": "125px", "width": "320px"}
+    # Every slider updates once when let go, not per pixel: most settings restart training.
+    CONTROLS = {
+        "dataset": Choice(DATASETS, "data set", dropdown=True, **_LOOKS),
+        "noise": Slider(0.0, 0.5, 0.05, "noise", continuous=False, **_LOOKS),
+        "train_ratio": Slider(0.1, 0.9, 0.1, "training share", continuous=False, **_LOOKS),
+        "batch_size": Slider(1, 30, 1, "batch size", integer=True, continuous=False, **_LOOKS),
+        "learning_rate": Steps(LEARNING_RATES, "learning rate", continuous=False, **_LOOKS),
+        "activation": Choice(ACTIVATIONS, "activation", dropdown=True, **_LOOKS),
+        "regularization": Choice(REGULARIZATIONS, "penalty", dropdown=True, **_LOOKS),
+        "regularization_rate": Steps(REGULARIZATION_RATES, "penalty rate", continuous=False,
+                                     **_LOOKS),
+        "optimizer": Choice(OPTIMIZERS, "optimizer", dropdown=True, **_LOOKS),
+        "layers": Slider(0, MAX_LAYERS, 1, "hidden layers", integer=True, continuous=False,
+                         **_LOOKS),
+        "neurons": Slider(1, MAX_NEURONS, 1, "neurons per layer", integer=True, continuous=False,
+                          **_LOOKS),
+    }
+
+    def control_value(self, name):
+        hidden = self.settings["hidden"]
+        if name == "layers":
+            return len(hidden)
+        if name == "neurons":
+            return max(hidden, default=4)
+        return self.settings[name]
+
+    def _on_control(self, name, value, controls):
+        if name in ("layers", "neurons"):
+            self.update(hidden=[controls["neurons"].value] * controls["layers"].value)
+        else:
+            self.update(**{name: value})
+
+    def _readout(self):
+        summary = self.summary()
+        message = (f"<span class='playground-problem' style='color:#b00020'>{_escape(self.problem)}"
+                   "</span>" if self.problem else "")
+        return (f"<span class='playground-step'>step {summary['step']}</span> &nbsp; "
+                f"<span class='playground-loss'>training loss {summary['train_loss']:.4f}"
+                f"</span> &nbsp; <span class='playground-test-loss'>test loss "
+                f"{summary['test_loss']:.4f}</span><br>{message}")
+
+    def _after_update(self, box):
+        super()._after_update(box)
+        play = box.buttons["play"]
+        play.description, play.icon = ("Pause", "pause") if self.playing else ("Play", "play")
+        box.config.value = f"<code class='playground-config'>{_escape(repr(self.config))}</code>"
+
+    def _layout(self, controls, image, readout, buttons):
         import ipywidgets as widgets
 
-        s = self.settings
-        style = {"description_width": "125px"}
-        wide = widgets.Layout(width="320px")
-        c = {
-            "dataset": widgets.Dropdown(options=DATASETS, value=s["dataset"], description="data set"),
-            "noise": widgets.FloatSlider(value=s["noise"], min=0.0, max=0.5, step=0.05,
-                                         description="noise"),
-            "train_ratio": widgets.FloatSlider(value=s["train_ratio"], min=0.1, max=0.9, step=0.1,
-                                               description="training share"),
-            "batch_size": widgets.IntSlider(value=s["batch_size"], min=1, max=30, description="batch size"),
-            "learning_rate": widgets.SelectionSlider(
-                options=_with(LEARNING_RATES, s["learning_rate"]), value=s["learning_rate"],
-                description="learning rate"),
-            "activation": widgets.Dropdown(options=ACTIVATIONS, value=s["activation"],
-                                           description="activation"),
-            "regularization": widgets.Dropdown(options=REGULARIZATIONS, value=s["regularization"],
-                                               description="penalty"),
-            "regularization_rate": widgets.SelectionSlider(
-                options=_with(REGULARIZATION_RATES, s["regularization_rate"]),
-                value=s["regularization_rate"], description="penalty rate"),
-            "optimizer": widgets.Dropdown(options=OPTIMIZERS, value=s["optimizer"], description="optimizer"),
-            "layers": widgets.IntSlider(value=len(s["hidden"]), min=0, max=MAX_LAYERS,
-                                        description="hidden layers"),
-            "neurons": widgets.IntSlider(value=max(s["hidden"], default=4), min=1, max=MAX_NEURONS,
-                                         description="neurons per layer"),
-        }
-        for control in c.values():
-            control.style, control.layout = style, wide
-            if hasattr(control, "continuous_update"):
-                control.continuous_update = False  # one restart per release, not per pixel
         play = widgets.Button(description="Play", icon="play", button_style="success")
         step = widgets.Button(description="Step", icon="step-forward")
         reset = widgets.Button(description="Reset", icon="undo")
-        image = widgets.Image(value=self.png, format="png")
-        status = widgets.HTML()
-        config = widgets.HTML()
-
-        def refresh():
-            summary = self.summary()
-            image.value = self.png
-            play.description, play.icon = ("Pause", "pause") if self.playing else ("Play", "play")
-            message = (f"<span class='playground-problem' style='color:#b00020'>{_escape(self.problem)}"
-                       "</span>" if self.problem else "")
-            status.value = (f"<span class='playground-step'>step {summary['step']}</span> &nbsp; "
-                            f"<span class='playground-loss'>training loss {summary['train_loss']:.4f}"
-                            f"</span> &nbsp; <span class='playground-test-loss'>test loss "
-                            f"{summary['test_loss']:.4f}</span><br>{message}")
-            config.value = f"<code class='playground-config'>{_escape(repr(self.config))}</code>"
-
-        def changed(name):
-            def apply(change):
-                if name in ("layers", "neurons"):
-                    self.update(hidden=[c["neurons"].value] * c["layers"].value)
-                else:
-                    self.update(**{name: change["new"]})
-                refresh()
-            return apply
-
-        for name, control in c.items():
-            control.observe(changed(name), names="value")
-
-        def toggle(_):
-            if self.playing:
-                self.pause()
-            else:
-                self.play()
-            refresh()
-
-        def one_step(_):
-            self.pause()
-            self.step(1)
-            refresh()
-
-        def restart(_):
-            self.pause()
-            self.reset()
-            refresh()
-
-        play.on_click(toggle)
-        step.on_click(one_step)
-        reset.on_click(restart)
-        self._listeners = [refresh]
-        refresh()
-        column = widgets.VBox
-        controls = widgets.HBox([
+        buttons.update(play=play, step=step, reset=reset)
+        c, column = controls, widgets.VBox
+        rows = widgets.HBox([
             column([c["dataset"], c["noise"], c["train_ratio"], c["batch_size"]]),
             column([c["layers"], c["neurons"], c["activation"], c["optimizer"]]),
             column([c["learning_rate"], c["regularization"], c["regularization_rate"],
                     widgets.HBox([play, step, reset])]),
         ])
-        box = widgets.VBox([controls, image, status, config])
-        box.controls, box.image, box.status = c, image, status  # for tests
-        box.buttons = {"play": play, "step": step, "reset": reset}
+        return [rows, image, readout, widgets.HTML()]
+
+    def widget(self):
+        """The controls, Play/Step/Reset, the live figure, the status line and the config."""
+        box = super().widget()
+        box.config = box.children[3]
         box.add_class("nnlib-playground")
+
+        def act(then):
+            def clicked(_):
+                then()
+                self._after_update(box)
+            return clicked
+
+        def toggle():
+            if self.playing:
+                self.pause()
+            else:
+                self.play()
+
+        box.buttons["play"].on_click(act(toggle))
+        box.buttons["step"].on_click(act(lambda: (self.pause(), self.step(1))))
+        box.buttons["reset"].on_click(act(lambda: (self.pause(), self.reset())))
+        self._listeners = [lambda: self._after_update(box)]  # each frame while playing
+        self._after_update(box)
         return box
-
-
-def _with(options, value):
-    """``options`` with ``value`` added in order (a config may hold a rate not on the slider)."""
-    return tuple(sorted(set(options) | {value}))
 
 
 def _escape(text):
