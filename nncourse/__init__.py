@@ -2,9 +2,10 @@
 
 Students never edit these, so they live here once, installed with the environment, instead of
 in every unit's copy of nnlib. nnlib itself is not installed (each notebook imports the copy
-beside it), so a tool is handed the nnlib it works on (``Playground(nn=nnlib)``); without one it takes the
-nnlib the notebook has imported, looked up when the tool is made, never when this package is
-imported. At the end of exercise 05 the playground therefore trains on the student's own code.
+beside it), so a tool is handed the nnlib it works on (``Playground(nn=nnlib)``); without one it
+takes the nnlib the notebook has imported, looked up when the tool is made, never when this
+package is imported. At the end of exercise 05 the playground therefore trains on the student's
+own code.
 """
 import importlib
 

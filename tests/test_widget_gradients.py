@@ -1,7 +1,5 @@
 """The unit-04 widget: gradient descent on one logistic unit's loss surface, per learning rate."""
 import io
-import statistics
-import time
 from pathlib import Path
 
 import ipywidgets
@@ -170,17 +168,11 @@ def test_bad_arguments_are_refused(kwargs):
         LearningRateExplorer(**kwargs)
 
 
-def test_benchmark_case_updates_within_150_ms_median():
+def test_benchmark_case_moves_the_learning_rate_through_the_regimes():
+    # Its latency is measured, with the 150 ms target, by benchmarks/bench_widgets.py.
     explorer, cases = benchmark_case()
     assert cases and all(set(case) == {"lr"} for case in cases)
     assert {LearningRateExplorer(lr=case["lr"]).regime for case in cases[::2]} >= {"small", "large"}
-    times = []
-    for _ in range(2):
-        for case in cases:
-            start = time.perf_counter()
-            explorer.update(**case)
-            times.append(time.perf_counter() - start)
-    assert statistics.median(times) < 0.150
 
 
 def test_the_widget_holds_no_code_of_a_graded_function():

@@ -1,5 +1,4 @@
 """Unit 01 widget: a line over AND and XOR, its error counts, its controls and its speed."""
-import time
 
 import numpy as np
 import pytest
@@ -96,12 +95,10 @@ def test_unknown_control_is_refused():
         LinearLimitsWidget().update(angel=3)
 
 
-def test_update_is_fast_enough():
+def test_benchmark_case_moves_only_known_controls():
+    # Its latency is measured, with the 150 ms target, by benchmarks/bench_widgets.py.
     widget, cases = benchmark_case()
     assert len(cases) >= 10 and all(set(case) <= set(widget.CONTROLS) for case in cases)
-    timings = []
-    for case in cases * 2:
-        start = time.perf_counter()
-        widget.update(**case)
-        timings.append(time.perf_counter() - start)
-    assert np.median(timings) <= 0.150, f"median update {np.median(timings) * 1000:.0f} ms"
+    png = widget.png
+    widget.update(**cases[0])
+    assert widget.png != png
