@@ -105,6 +105,30 @@ def test_exercises_are_up_to_date(tmp_path):
         assert differing == [], f"exercises/{unit} is stale: run `autograder build {unit}`"
 
 
+def test_a_build_never_replaces_work_git_has_not_committed(tmp_path):
+    import subprocess
+
+    from autograder.build import UnsavedWork, build_unit
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path,
+                       check=True, capture_output=True)
+
+    unit = UNITS[0]
+    git("init", "-q")
+    build_unit(unit, tmp_path / "exercises", work_dir=tmp_path / "work")
+    git("add", "exercises")
+    git("commit", "-qm", "release")
+    answer = tmp_path / "exercises" / unit / "nnlib" / "functional.py"
+    answer.write_text(answer.read_text() + "# my answer\n")
+    with pytest.raises(UnsavedWork, match="functional.py"):
+        build_unit(unit, tmp_path / "exercises", work_dir=tmp_path / "work")
+    assert answer.read_text().endswith("# my answer\n")
+    git("commit", "-qam", "my work")  # committed work is in git: a build may replace the folder
+    build_unit(unit, tmp_path / "exercises", work_dir=tmp_path / "work")
+    assert not answer.read_text().endswith("# my answer\n")
+
+
 COURSE_NOTEBOOKS = sorted(path for folder in ("lectures", "solutions", "exercises")
                           for path in (REPO / folder).rglob("*.ipynb")
                           if ".ipynb_checkpoints" not in path.parts)
