@@ -1,5 +1,7 @@
-"""Live widgets of the lectures and exercises (ipywidgets 8 with matplotlib), one module per unit.
+"""Live widgets of the lectures and exercises (ipywidgets 8 with matplotlib), one module per widget.
 
-Each widget separates its state and its drawing (``update(...)`` redraws the figure for new slider
-values) from the ipywidgets controls, so that tests and benchmarks can call ``update`` directly.
+Every widget is a ``base.LiveFigure``: its state and drawing (``update(...)`` redraws the figure for
+new control values, leaving PNG bytes in ``png``) are apart from the ipywidgets controls, so tests
+and benchmarks call ``update`` directly. Widgets that run a network are handed the nnlib to use
+(``nn=``), by default the one the notebook imports.
 """

@@ -5,7 +5,8 @@ any display (what tests and benchmarks call) and leaves the figure in ``png``, a
 is blitting: the static parts of the figure (axes, ticks, labels, legends) are rendered once into a
 background; each redraw restores it and draws only the artists of ``_moving()``, which is what keeps
 a slider under 150 ms. ``CONTROLS`` declares the controls as data (``Slider``, ``LogSlider``,
-``Steps``, ``Choice``, ``Switch``); ``controls()`` builds the ipywidgets from it and ``widget()`` wires them to ``update``.
+``Steps``, ``Choice``, ``Switch``); ``controls()`` builds the ipywidgets from it and ``widget()``
+wires them to ``update``.
 """
 import io
 import math
