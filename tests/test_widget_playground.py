@@ -143,14 +143,15 @@ def test_a_diverging_run_stops_with_advice():
         assert not playground.playing  # nothing to play until Reset
 
 
-def run_on_edition(unit, code, tmp_path):
+def run_on_edition(unit, code, tmp_path, *arguments):
     """Run ``code`` with the nnlib edition of ``unit`` (its own and later functions are stubs)."""
     from autograder.editions import write_edition
 
     write_edition(unit, tmp_path / unit)
     script = "import sys\nsys.path.insert(0, '.')\n" + textwrap.dedent(code)
-    return subprocess.run([sys.executable, "-c", script], cwd=tmp_path / unit, capture_output=True,
-                          text=True, timeout=120, env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
+    return subprocess.run([sys.executable, "-c", script, *arguments], cwd=tmp_path / unit,
+                          capture_output=True, text=True, timeout=120,
+                          env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
 
 
 def test_a_students_missing_backward_is_named_instead_of_a_traceback(tmp_path):
@@ -168,6 +169,25 @@ def test_a_students_missing_backward_is_named_instead_of_a_traceback(tmp_path):
     assert "not implemented yet" in first and "backward" in first and "nnlib/" in first
     assert "Traceback" not in result.stdout + result.stderr
     assert "not implemented yet" in second
+
+
+def test_the_playground_trains_on_the_nnlib_it_is_handed(tmp_path):
+    # Handed the unit-05 edition (its backward passes are stubs) while the complete nnlib is the
+    # one imported, it uses the edition; without nn= it takes the imported one.
+    result = run_on_edition("05_backprop", """
+        import importlib.util, sys
+        sys.path.insert(0, sys.argv[1])  # the complete nnlib is the one imported
+        import nnlib
+        spec = importlib.util.spec_from_file_location(
+            "edition", "nnlib/__init__.py", submodule_search_locations=["nnlib"])
+        edition = importlib.util.module_from_spec(spec)
+        sys.modules["edition"] = edition
+        spec.loader.exec_module(edition)
+        from nncourse.widgets.playground import Playground
+        print(Playground(nn=edition).step(5)["problem"] != "", Playground().step(5)["problem"] == "")
+    """, tmp_path, str(REPO))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
 
 
 def test_a_wrong_shape_from_a_students_layer_is_explained(tmp_path, monkeypatch):
