@@ -1,5 +1,10 @@
-"""``autograder build``: regenerate ``exercises/<unit>/`` from ``solutions/<unit>/`` and ``nnlib/``."""
+"""``autograder build``: regenerate ``exercises/<unit>/`` from ``solutions/<unit>/`` and ``nnlib/``.
+
+A build replaces the folder it writes, so it refuses to touch one holding work not committed to git:
+a student who runs it in their clone keeps their answers.
+"""
 import shutil
+import subprocess
 from pathlib import Path
 
 from .course import UNIT_IDS
@@ -11,6 +16,22 @@ from .reference import REPO
 def units_with_assignments(root=REPO):
     """Units that have a source notebook in ``solutions/``, in course order."""
     return [unit for unit in UNIT_IDS if (Path(root) / "solutions" / unit / f"{unit}.ipynb").is_file()]
+
+
+class UnsavedWork(RuntimeError):
+    """The folder a build would replace holds changes git does not have; the message lists them."""
+
+
+def unsaved_work(folder):
+    """Files of ``folder`` that differ from git's last commit (edited, added or deleted); every file
+    when ``folder`` is not in a git checkout, since then nothing says which are generated."""
+    folder = Path(folder)
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "."],
+                            cwd=folder, capture_output=True, text=True)
+    if status.returncode != 0:
+        return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")
+                      if path.is_file())
+    return [line[3:] for line in status.stdout.splitlines()]
 
 
 def build_unit(unit, release_dir, work_dir=None, root=REPO):
@@ -26,6 +47,11 @@ def build_unit(unit, release_dir, work_dir=None, root=REPO):
                          "the reference solutions, into the student version")
     target = release_dir / unit
     if target.exists():
+        changed = unsaved_work(target)
+        if changed:
+            raise UnsavedWork(f"{target} holds work git has not committed ({', '.join(changed[:5])}"
+                              f"{', ...' if len(changed) > 5 else ''}); building would replace it. "
+                              "Commit or move it first.")
         shutil.rmtree(target)
     api = make_api(root=root, work_dir=work_dir, release_dir=release_dir)
     with quiet_nbgrader():

@@ -2,7 +2,9 @@
 
 Regions of units before k keep the reference code (those solutions have been released); regions of
 unit k and later become stubs raising ``NotImplementedError`` that name the function and the
-exercise. Everything outside regions (docstrings, validation, infrastructure) is kept as it is.
+exercise. Everything outside regions (docstrings, validation, infrastructure) is kept as it is, under
+a first line saying whose copy it is. An edition holds only the library: the course tools students
+never edit (widgets, plotting) are the installed ``nncourse`` package, not part of ``nnlib/``.
 """
 from pathlib import Path
 
@@ -24,14 +26,21 @@ def edition_files(reference_dir=REFERENCE_DIR):
                   for path in reference_dir.rglob("*.py"))
 
 
+def edition_header(unit_id):
+    """The comment line every file of the edition of ``unit_id`` starts with."""
+    return (f"# Student copy of nnlib for exercise {unit_id}; the reference is nnlib/ in the course "
+            "repository.\n")
+
+
 def edition_sources(unit_id, reference_dir=REFERENCE_DIR):
     """``{relative path: source text}`` of the edition of ``unit_id``."""
     reference_dir = Path(reference_dir)
     stubbed_units = units_to_stub(unit_id)
+    header = edition_header(unit_id)
     sources = {}
     for relative in edition_files(reference_dir):
         path = reference_dir / Path(relative).relative_to("nnlib")
-        sources[relative] = stub_source(path.read_text(), stubbed_units, str(path))
+        sources[relative] = header + stub_source(path.read_text(), stubbed_units, str(path))
     return sources
 
 

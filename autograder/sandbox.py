@@ -4,8 +4,8 @@ At grading time a student's code runs in two places, the notebook's kernel and t
 Both start through ``wrap``, which puts the command in a sandbox of its own:
 
 - its own mount namespace holding only what Python needs, read-only (the system's ``/usr`` and
-  libraries, a few files of ``/etc``, this interpreter and its environment, the ``autograder``
-  package) and a private copy of the submission in a size-limited tmpfs; nothing else of the course
+  libraries, a few files of ``/etc``, this interpreter and its environment, the installed course
+  packages ``autograder`` and ``nncourse``) and a private copy of the submission in a size-limited tmpfs; nothing else of the course
   exists in it: not the reference ``nnlib/``, ``solutions/``, the gradebook, ``grades/``,
   ``feedback/``, other students' folders, ``.git`` nor the grading user's home;
 - its own PID namespace: when the command ends, every process it started ends with it, whatever
@@ -21,6 +21,7 @@ unprivileged user namespaces, as an ordinary user. ``problem()`` says why it can
 """
 import contextlib
 import functools
+import importlib.util
 import os
 import secrets
 import shutil
@@ -29,9 +30,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import autograder
+def _package_folder(name):
+    """Where the installed package ``name`` lives (found without importing it)."""
+    return Path(importlib.util.find_spec(name).origin).resolve().parent
 
-PACKAGE_DIR = Path(autograder.__file__).resolve().parent
+
+# The course's installed packages: the autograder (its probes run in the judge's child) and the
+# course tools a graded notebook imports (widgets, plotting).
+PACKAGE_DIRS = tuple(_package_folder(name) for name in ("autograder", "nncourse"))
 SCRATCH_BYTES = 256 * 1024 ** 2  # the submission's writable copy
 TMP_BYTES = 256 * 1024 ** 2      # /tmp and /dev/shm, each
 SUBMISSION_VIEW = "/run/submission"  # the read-only original the copy is made from
@@ -96,7 +102,7 @@ def wrap(command, *, copy_from=None, workdir, read_only=None, environment=None):
     ``environment`` is added to the few variables passed through. Nothing of the host is writable.
     """
     workdir = Path(workdir)
-    shown = [*_python_folders(), PACKAGE_DIR]
+    shown = [*_python_folders(), *PACKAGE_DIRS]
     if any(folder == workdir or folder.is_relative_to(workdir) for folder in shown):
         raise ValueError(f"the sandbox's working folder {workdir} would hide {shown}")
     arguments = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--cap-drop", "ALL",
@@ -110,8 +116,9 @@ def wrap(command, *, copy_from=None, workdir, read_only=None, environment=None):
     for folder in _python_folders():
         if not any(folder.is_relative_to(system) for system in SYSTEM if not os.path.islink(system)):
             arguments += ["--ro-bind", str(folder), str(folder)]
-    arguments += ["--ro-bind", str(PACKAGE_DIR), str(PACKAGE_DIR),
-                  "--size", str(SCRATCH_BYTES), "--tmpfs", str(workdir)]
+    for folder in PACKAGE_DIRS:
+        arguments += ["--ro-bind", str(folder), str(folder)]
+    arguments += ["--size", str(SCRATCH_BYTES), "--tmpfs", str(workdir)]
     for host_path, inside in (read_only or {}).items():
         arguments += ["--ro-bind", str(host_path), str(inside)]
     variables = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp",

@@ -65,6 +65,19 @@ def test_exercises_hold_no_hidden_tests_and_no_solution_code(unit):
 
 
 @pytest.mark.parametrize("unit", UNITS)
+def test_an_edition_holds_only_the_library_and_says_whose_copy_it_is(unit):
+    package = EXERCISES / unit / "nnlib"
+    files = sorted(path.relative_to(package).as_posix() for path in package.rglob("*.py"))
+    reference = sorted(path.relative_to(REFERENCE_DIR).as_posix() for path in REFERENCE_DIR.rglob("*.py"))
+    assert files == reference
+    assert not any(name.startswith(("widgets/", "plotting")) for name in files)  # course tools
+    for name in files:
+        first = (package / name).read_text().splitlines()[0]
+        assert first.startswith("# Student copy of nnlib for exercise " + unit), name
+        assert "nnlib/ in the course repository" in first, name
+
+
+@pytest.mark.parametrize("unit", UNITS)
 def test_earlier_units_solutions_are_released_in_the_edition(unit):
     released = set(UNIT_IDS[:UNIT_IDS.index(unit)])
     edition = "\n".join(path.read_text() for path in (EXERCISES / unit / "nnlib").rglob("*.py"))
@@ -90,6 +103,30 @@ def test_exercises_are_up_to_date(tmp_path):
 
         walk(comparison)
         assert differing == [], f"exercises/{unit} is stale: run `autograder build {unit}`"
+
+
+def test_a_build_never_replaces_work_git_has_not_committed(tmp_path):
+    import subprocess
+
+    from autograder.build import UnsavedWork, build_unit
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path,
+                       check=True, capture_output=True)
+
+    unit = UNITS[0]
+    git("init", "-q")
+    build_unit(unit, tmp_path / "exercises", work_dir=tmp_path / "work")
+    git("add", "exercises")
+    git("commit", "-qm", "release")
+    answer = tmp_path / "exercises" / unit / "nnlib" / "functional.py"
+    answer.write_text(answer.read_text() + "# my answer\n")
+    with pytest.raises(UnsavedWork, match="functional.py"):
+        build_unit(unit, tmp_path / "exercises", work_dir=tmp_path / "work")
+    assert answer.read_text().endswith("# my answer\n")
+    git("commit", "-qam", "my work")  # committed work is in git: a build may replace the folder
+    build_unit(unit, tmp_path / "exercises", work_dir=tmp_path / "work")
+    assert not answer.read_text().endswith("# my answer\n")
 
 
 COURSE_NOTEBOOKS = sorted(path for folder in ("lectures", "solutions", "exercises")

@@ -1,4 +1,4 @@
-"""Tests of nnlib.plotting: every helper draws something on small inputs and returns what it drew on."""
+"""Tests of nncourse.plotting: every helper draws something on small inputs and returns what it drew on."""
 import matplotlib
 
 matplotlib.use("Agg")  # before pyplot is imported anywhere: no windows in tests
@@ -9,7 +9,7 @@ import pytest  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from nnlib import plotting  # noqa: E402
+from nncourse import plotting  # noqa: E402
 from nnlib.data import make_blobs, make_moons  # noqa: E402
 from nnlib.metrics import confusion_matrix  # noqa: E402
 from nnlib.train import History  # noqa: E402

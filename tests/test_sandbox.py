@@ -143,8 +143,24 @@ def test_writes_stay_inside_are_bounded_and_vanish(tmp_path):
 
 
 @pytest.mark.sandbox
-def test_the_host_is_read_only_even_for_root_inside(tmp_path):
-    target = sandbox.PACKAGE_DIR / "probes" / "unit04.py"
+def test_the_course_tools_are_there_and_the_reference_is_not(tmp_path):
+    code = """
+        import nncourse.widgets.playground, nncourse.plotting
+        print("course tools")
+        try:
+            import nnlib
+            print("nnlib from", nnlib.__file__)
+        except ModuleNotFoundError:
+            print("no nnlib")
+    """
+    result = run(code, tmp_path)
+    assert result.stdout.splitlines() == ["course tools", "no nnlib"], result.stderr
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("package", sandbox.PACKAGE_DIRS, ids=lambda folder: folder.name)
+def test_the_host_is_read_only_even_for_root_inside(tmp_path, package):
+    target = package / "__init__.py"
     before = target.read_bytes()
     code = f"""
         import subprocess
@@ -153,7 +169,7 @@ def test_the_host_is_read_only_even_for_root_inside(tmp_path):
             print("wrote")
         except OSError as error:
             print("refused", error.strerror)
-        remount = subprocess.run(["mount", "-o", "remount,rw,bind", {str(sandbox.PACKAGE_DIR)!r}],
+        remount = subprocess.run(["mount", "-o", "remount,rw,bind", {str(package)!r}],
                                  capture_output=True)
         print("remounted" if remount.returncode == 0 else "remount refused")
         unshare = subprocess.run(["unshare", "--user", "--map-root-user", "true"], capture_output=True)

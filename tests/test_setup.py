@@ -1,4 +1,5 @@
-"""The two-command setup: dependencies in step, nnlib never installed, `make lab` serves the course."""
+"""The two-command setup: dependencies in step, nnlib never installed (the course tools are, without
+it), `make lab` serves the course."""
 import os
 import re
 import signal
@@ -47,6 +48,24 @@ def test_nnlib_is_not_installed_in_the_environment(tmp_path):
     result = subprocess.run([sys.executable, "-c", "import autograder"], cwd=tmp_path,
                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
     assert result.returncode == 0, "the autograder is installed: " + result.stderr
+
+
+def test_the_course_tools_are_installed_and_bring_no_nnlib(tmp_path):
+    # Every widget module imports from anywhere, and none of them makes an nnlib importable;
+    # a tool made without an nnlib to work on says what to do.
+    code = ("import importlib, pkgutil, sys, nncourse.widgets, nncourse.plotting\n"
+            "for info in pkgutil.iter_modules(nncourse.widgets.__path__):\n"
+            "    importlib.import_module('nncourse.widgets.' + info.name)\n"
+            "assert 'nnlib' not in sys.modules\n"
+            "from nncourse.widgets.playground import Playground\n"
+            "try:\n"
+            "    Playground()\n"
+            "except ModuleNotFoundError as error:\n"
+            "    print(error)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": "", "MPLBACKEND": "Agg"})
+    assert result.returncode == 0, result.stderr
+    assert "no nnlib to work on" in result.stdout and "Playground(nn=nnlib)" in result.stdout
 
 
 def test_ci_runs_make_test_and_nothing_else():

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from nnlib.widgets.backprop_graph import (BACKWARD_ORDER, INPUTS, STEPS, BackpropGraph,
+from nncourse.widgets.backprop_graph import (BACKWARD_ORDER, INPUTS, STEPS, BackpropGraph,
                                           benchmark_case, evaluate)
 
 # The defaults x = -2, y = 3, z = 1, w = 2, worked by hand:
@@ -111,7 +111,7 @@ def test_update_moves_the_drawn_artists():
 def test_controls_and_their_ranges():
     graph = BackpropGraph()
     box = graph.widget()
-    sliders = box.sliders
+    sliders = box.controls
     assert set(sliders) == set(graph.CONTROLS) == {"x", "y", "z", "w", "step"}
     assert (sliders["step"].min, sliders["step"].max, sliders["step"].step) == (0, STEPS - 1, 1)
     for name in INPUTS:
@@ -124,17 +124,17 @@ def test_sliders_and_buttons_redraw_the_image():
     box = graph.widget()
     before = box.image.value
     box.buttons["next"].click()
-    assert graph.step == 1 and box.sliders["step"].value == 1
+    assert graph.step == 1 and box.controls["step"].value == 1
     assert box.image.value == graph.png != before
-    box.sliders["step"].value = STEPS - 1
+    box.controls["step"].value = STEPS - 1
     box.buttons["next"].click()                            # already at the last step: stays
     assert graph.step == STEPS - 1
     box.buttons["back"].click()
     assert graph.step == STEPS - 2
-    assert "backward step 4: the max gate" in box.explanation.value
-    box.sliders["y"].value = -1.5
+    assert "backward step 4: the max gate" in box.readout.value
+    box.controls["y"].value = -1.5
     assert graph.values["y"] == -1.5 and box.image.value == graph.png
-    assert "-1.50" in box.explanation.value
+    assert "-1.50" in box.readout.value
 
 
 def test_bad_controls_are_refused():
@@ -159,7 +159,7 @@ def test_the_widget_runs_on_the_edition_of_unit_05(tmp_path):
     from autograder.editions import write_edition
 
     write_edition("05_backprop", tmp_path)
-    code = ("from nnlib.widgets.backprop_graph import BackpropGraph\n"
+    code = ("from nncourse.widgets.backprop_graph import BackpropGraph\n"
             "g = BackpropGraph(step=5)\n"
             "print(g.state['grads']['y'], bytes(g.widget().image.value)[:4])\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,

@@ -7,7 +7,7 @@ import pytest
 
 from nnlib.conv import Conv2d, MaxPool2d
 from nnlib.layers import Flatten, Linear, ReLU, Sequential
-from nnlib.widgets.cnn import (HAND_MADE_FILTERS, FeatureMapExplorer, benchmark_case,
+from nncourse.widgets.cnn import (HAND_MADE_FILTERS, FeatureMapExplorer, benchmark_case,
                                correlate_same, relu_pool)
 
 STEP = np.zeros((8, 8))
@@ -119,7 +119,7 @@ def test_the_widget_s_controls_redraw_the_image():
     images, labels = digits()
     widget = FeatureMapExplorer(images, labels)
     box = widget.widget()
-    slider, dropdown = box.sliders["index"], box.sliders["filter"]
+    slider, dropdown = box.controls["index"], box.controls["filter"]
     assert (slider.min, slider.max) == (0, len(images) - 1)
     assert [label for label, _ in dropdown.options] == list(HAND_MADE_FILTERS)
     before = box.image.value
@@ -142,7 +142,7 @@ def test_the_lecture_s_widget_runs_on_the_edition_of_unit_08(tmp_path):
 
     write_edition("08_cnn", tmp_path)
     code = ("import numpy as np\n"
-            "from nnlib.widgets.cnn import FeatureMapExplorer\n"
+            "from nncourse.widgets.cnn import FeatureMapExplorer\n"
             "from nnlib.conv import Conv2d\n"
             "images = np.random.default_rng(0).uniform(size=(4, 1, 8, 8))\n"
             "w = FeatureMapExplorer(images)\n"

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from nnlib.widgets.digits import PER_PAGE, DigitsExplorer, mosaic
+from nncourse.widgets.digits import PER_PAGE, DigitsExplorer, mosaic
 
 N_TEST = 20
 Y_TEST = np.arange(N_TEST) % 10                     # two test digits of every class
@@ -151,22 +151,22 @@ def test_the_controls_redraw_and_the_button_trains():
     model = Scripted((Y_TEST + 1) % 10)
     explorer = DigitsExplorer(model, X_TEST, Y_TEST, train_epoch=lambda: 0.5)
     box = explorer.widget(more=2)
-    assert set(box.sliders) == {"epoch", "page"} and box.sliders["epoch"].max == 0
-    assert box.sliders["page"].max == 1                # 20 mistakes: two pages
+    assert set(box.controls) == {"epoch", "page"} and box.controls["epoch"].max == 0
+    assert box.controls["page"].max == 1                # 20 mistakes: two pages
     before = box.image.value
-    box.sliders["page"].value = 1
+    box.controls["page"].value = 1
     assert explorer.values["page"] == 1 and box.image.value == explorer.png != before
     assert "20 of 20 test digits misclassified" in box.readout.value
 
     model.predictions = Y_TEST
-    box.button.click()
-    assert len(explorer.snapshots) == 3 and box.sliders["epoch"].max == 2
-    assert box.sliders["epoch"].value == 2 and explorer.values["epoch"] == 2
-    assert box.sliders["page"].max == 0 and explorer.result["accuracy"] == 1.0
+    box.buttons["train"].click()
+    assert len(explorer.snapshots) == 3 and box.controls["epoch"].max == 2
+    assert box.controls["epoch"].value == 2 and explorer.values["epoch"] == 2
+    assert box.controls["page"].max == 0 and explorer.result["accuracy"] == 1.0
     assert "epoch 2" in box.readout.value
 
     quiet = DigitsExplorer(model, X_TEST, Y_TEST).widget()
-    assert quiet.button is None                        # nothing to train with
+    assert "train" not in quiet.buttons               # nothing to train with
 
 
 def test_bad_input_and_unknown_controls_are_refused():
@@ -198,7 +198,7 @@ def test_the_widget_runs_on_the_edition_of_unit_06(tmp_path):
     write_edition("06_softmax", tmp_path)
     code = ("import numpy as np\n"
             "from nnlib.layers import Linear, ReLU, Sequential\n"
-            "from nnlib.widgets.digits import DigitsExplorer, _squared_error_epochs\n"
+            "from nncourse.widgets.digits import DigitsExplorer, _squared_error_epochs\n"
             "rng = np.random.default_rng(0)\n"
             "X, y = rng.uniform(size=(60, 64)), np.arange(60) % 10\n"
             "model = Sequential(Linear(64, 8, rng=0), ReLU(), Linear(8, 10, rng=1))\n"

@@ -1,10 +1,9 @@
 """Unit 03 widget: random features fitted by least squares, its drawing, controls and speed."""
-import time
 
 import numpy as np
 import pytest
 
-from nnlib.widgets.forward_pass import (MAX_HIDDEN, HiddenUnitsWidget, benchmark_case,
+from nncourse.widgets.forward_pass import (MAX_HIDDEN, HiddenUnitsWidget, benchmark_case,
                                         fit_output_layer, hidden_features, random_first_layer)
 
 
@@ -129,12 +128,10 @@ def test_bad_controls_are_refused():
         widget.update(n_hidden=0)
 
 
-def test_update_is_fast_enough():
+def test_benchmark_case_moves_only_known_controls():
+    # Its latency is measured, with the 150 ms target, by benchmarks/bench_widgets.py.
     widget, cases = benchmark_case()
     assert len(cases) >= 10 and all(set(case) <= set(widget.CONTROLS) for case in cases)
-    timings = []
-    for case in cases * 2:
-        start = time.perf_counter()
-        widget.update(**case)
-        timings.append(time.perf_counter() - start)
-    assert np.median(timings) <= 0.150, f"median update {np.median(timings) * 1000:.0f} ms"
+    png = widget.png
+    widget.update(**cases[0])
+    assert widget.png != png

@@ -1,7 +1,5 @@
 """The unit-04 widget: gradient descent on one logistic unit's loss surface, per learning rate."""
 import io
-import statistics
-import time
 from pathlib import Path
 
 import ipywidgets
@@ -13,8 +11,8 @@ from autograder.editions import units_to_stub
 from autograder.reference import REFERENCE_DIR
 from autograder.regions import find_regions
 from nnlib.logistic import LogisticRegression
-from nnlib.widgets import gradients
-from nnlib.widgets.gradients import LearningRateExplorer, benchmark_case
+from nncourse.widgets import gradients
+from nncourse.widgets.gradients import LearningRateExplorer, benchmark_case
 
 UNIT = "04_single_layer_gradients"
 
@@ -39,7 +37,7 @@ def test_update_redraws_the_path_the_loss_curve_and_the_unit(explorer):
     slow = explorer.path_line.get_xydata().copy()
     slow_losses = np.array(explorer.loss_line.get_ydata(), dtype=float)
     slow_curve = np.array(explorer.curve_line.get_ydata(), dtype=float)
-    slow_png = explorer.png()
+    slow_png = explorer.png
     explorer.update(lr=1.0)
     fast = explorer.path_line.get_xydata()
     assert slow.shape == fast.shape == (explorer.steps + 1, 2)
@@ -51,7 +49,7 @@ def test_update_redraws_the_path_the_loss_curve_and_the_unit(explorer):
     assert not np.allclose(explorer.loss_line.get_ydata(), slow_losses)
     assert not np.allclose(explorer.curve_line.get_ydata(), slow_curve)
     assert explorer.surface_title.get_text().startswith("learning rate 1,")
-    assert not np.array_equal(pixels(explorer.png()), pixels(slow_png))
+    assert not np.array_equal(pixels(explorer.png), pixels(slow_png))
 
 
 def test_each_point_is_one_gradient_step_from_the_last(explorer):
@@ -95,7 +93,7 @@ def test_fast_redraws_draw_the_same_picture_as_a_fresh_figure():
         explorer.update(lr=lr)
     assert explorer._background is background
     fresh = LearningRateExplorer(lr=0.05)
-    assert np.array_equal(pixels(explorer.png()), pixels(fresh.png()))
+    assert np.array_equal(pixels(explorer.png), pixels(fresh.png))
 
 
 def test_the_widget_builds_without_a_display_and_its_controls_drive_update():
@@ -170,21 +168,16 @@ def test_bad_arguments_are_refused(kwargs):
         LearningRateExplorer(**kwargs)
 
 
-def test_benchmark_case_updates_within_150_ms_median():
+def test_benchmark_case_moves_the_learning_rate_through_the_regimes():
+    # Its latency is measured, with the 150 ms target, by benchmarks/bench_widgets.py.
     explorer, cases = benchmark_case()
     assert cases and all(set(case) == {"lr"} for case in cases)
     assert {LearningRateExplorer(lr=case["lr"]).regime for case in cases[::2]} >= {"small", "large"}
-    times = []
-    for _ in range(2):
-        for case in cases:
-            start = time.perf_counter()
-            explorer.update(**case)
-            times.append(time.perf_counter() - start)
-    assert statistics.median(times) < 0.150
 
 
 def test_the_widget_holds_no_code_of_a_graded_function():
-    # The widget ships in the edition of unit 04: it must not give away any code of unit 04 or later.
+    # The widget runs in the lecture of unit 04, whose students can read it: it must not give away
+    # any code of unit 04 or later.
     widget_source = Path(gradients.__file__).read_text()
     found = []
     for path in REFERENCE_DIR.rglob("*.py"):

@@ -1,10 +1,9 @@
 """Unit 01 widget: a line over AND and XOR, its error counts, its controls and its speed."""
-import time
 
 import numpy as np
 import pytest
 
-from nnlib.widgets.linear_limits import LinearLimitsWidget, benchmark_case
+from nncourse.widgets.linear_limits import LinearLimitsWidget, benchmark_case
 
 
 @pytest.fixture
@@ -69,7 +68,7 @@ def test_noise_redraws_the_points():
 def test_controls_and_their_ranges():
     widget = LinearLimitsWidget()
     box = widget.widget()
-    sliders = box.sliders
+    sliders = box.controls
     assert set(sliders) == {"angle", "shift", "noise"}
     assert sliders["angle"].min <= -180 and sliders["angle"].max >= 180
     # The corners lie within 0.71 of the centre: the line can pass beyond each of them.
@@ -84,7 +83,7 @@ def test_moving_a_slider_redraws_the_image_and_the_readout():
     box = widget.widget()
     image_before, readout_before = box.image.value, box.readout.value
     assert "AND</b>: 0 of 40" in readout_before
-    box.sliders["angle"].value = -135.0
+    box.controls["angle"].value = -135.0
     assert widget.values["angle"] == -135.0
     assert box.image.value == widget.png != image_before
     assert box.readout.value != readout_before
@@ -96,12 +95,10 @@ def test_unknown_control_is_refused():
         LinearLimitsWidget().update(angel=3)
 
 
-def test_update_is_fast_enough():
+def test_benchmark_case_moves_only_known_controls():
+    # Its latency is measured, with the 150 ms target, by benchmarks/bench_widgets.py.
     widget, cases = benchmark_case()
     assert len(cases) >= 10 and all(set(case) <= set(widget.CONTROLS) for case in cases)
-    timings = []
-    for case in cases * 2:
-        start = time.perf_counter()
-        widget.update(**case)
-        timings.append(time.perf_counter() - start)
-    assert np.median(timings) <= 0.150, f"median update {np.median(timings) * 1000:.0f} ms"
+    png = widget.png
+    widget.update(**cases[0])
+    assert widget.png != png

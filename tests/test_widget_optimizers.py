@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from nnlib.train import EarlyStopping
-from nnlib.widgets.optimizers import (SURFACES, OptimizerRace, TrainingCurves, adam_rule,
-                                      benchmark_case, descend, descend_with_nnlib,
-                                      early_stopping_epochs, momentum_rule, rmsprop_rule, sgd_rule)
+from nncourse.widgets.optimizer_race import (SURFACES, OptimizerRace, adam_rule, benchmark_case,
+                                             descend, descend_with_nnlib, momentum_rule,
+                                             rmsprop_rule, sgd_rule)
+from nncourse.widgets.training_curves import TrainingCurves, early_stopping_epochs
 
 START = np.array([-4.5, 1.5])        # the ravine's start; its loss is (0.1 x^2 + 10 y^2) / 2
 GRADIENT = np.array([0.1 * -4.5, 10 * 1.5])
@@ -209,7 +210,8 @@ def test_the_widgets_run_on_the_edition_of_unit_07(tmp_path):
     from autograder.editions import write_edition
 
     write_edition("07_optimizers", tmp_path)
-    code = ("from nnlib.widgets.optimizers import OptimizerRace, TrainingCurves\n"
+    code = ("from nncourse.widgets.optimizer_race import OptimizerRace\n"
+            "from nncourse.widgets.training_curves import TrainingCurves\n"
             "race = OptimizerRace()\n"
             "mine = OptimizerRace(source='nnlib')\n"
             "print(race.summary()['Adam']['problem'] == '', mine.summary()['SGD']['problem'] == '')\n"

@@ -12,7 +12,7 @@ import pytest
 
 from nnlib.gradcheck import numerical_gradient, rel_error
 from nnlib.layers import Linear
-from nnlib.widgets.playground import (DATASETS, Playground, benchmark_case,
+from nncourse.widgets.playground import (DATASETS, Playground, benchmark_case,
                                       make_playground_data)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,25 +102,33 @@ def test_penalty_gradient_matches_centred_differences(kind):
     assert rel_error(layer.grads["W"], numeric) < 1e-7
 
 
-def test_playing_trains_in_the_background_and_the_notebook_stays_responsive():
+def wait_for(condition, seconds=60):
+    """Poll ``condition`` until it holds; False if it never does (a hang, not a slow machine)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_playing_trains_in_the_background_and_takes_slider_moves():
+    # How fast a slider answers while it plays is measured by benchmarks/bench_playground.py.
     playground = Playground(hidden=[8, 8], learning_rate=0.1)
     before = playground.summary()["train_loss"]
     playground.play()
     try:
-        time.sleep(0.5)
-        answered = []
+        assert wait_for(lambda: playground.steps >= 30), "no three frames trained in the background"
         for lr in (0.3, 0.1, 0.3):  # a slider moved while it plays
-            start = time.perf_counter()
             playground.update(learning_rate=lr)
-            answered.append(time.perf_counter() - start)
-        time.sleep(1.0)
+            assert playground.optimizer.lr == lr
+        moved_at = playground.steps
+        assert wait_for(lambda: playground.steps >= moved_at + 30), "training stopped after a move"
         assert playground.playing
     finally:
         playground.pause()
     assert not playground.playing and not playground._thread.is_alive()
     steps = playground.steps
-    assert steps >= 30, "fewer than three frames in 1.5 s"
-    assert max(answered) < 2.0, answered
     assert playground.summary()["train_loss"] < before
     time.sleep(0.2)
     assert playground.steps == steps  # paused means paused
@@ -135,19 +143,20 @@ def test_a_diverging_run_stops_with_advice():
         assert not playground.playing  # nothing to play until Reset
 
 
-def run_on_edition(unit, code, tmp_path):
+def run_on_edition(unit, code, tmp_path, *arguments):
     """Run ``code`` with the nnlib edition of ``unit`` (its own and later functions are stubs)."""
     from autograder.editions import write_edition
 
     write_edition(unit, tmp_path / unit)
     script = "import sys\nsys.path.insert(0, '.')\n" + textwrap.dedent(code)
-    return subprocess.run([sys.executable, "-c", script], cwd=tmp_path / unit, capture_output=True,
-                          text=True, timeout=120, env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
+    return subprocess.run([sys.executable, "-c", script, *arguments], cwd=tmp_path / unit,
+                          capture_output=True, text=True, timeout=120,
+                          env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
 
 
 def test_a_students_missing_backward_is_named_instead_of_a_traceback(tmp_path):
     result = run_on_edition("05_backprop", """
-        from nnlib.widgets.playground import Playground
+        from nncourse.widgets.playground import Playground
         playground = Playground()
         summary = playground.step(5)
         print(summary["step"], "|", summary["problem"])
@@ -160,6 +169,25 @@ def test_a_students_missing_backward_is_named_instead_of_a_traceback(tmp_path):
     assert "not implemented yet" in first and "backward" in first and "nnlib/" in first
     assert "Traceback" not in result.stdout + result.stderr
     assert "not implemented yet" in second
+
+
+def test_the_playground_trains_on_the_nnlib_it_is_handed(tmp_path):
+    # Handed the unit-05 edition (its backward passes are stubs) while the complete nnlib is the
+    # one imported, it uses the edition; without nn= it takes the imported one.
+    result = run_on_edition("05_backprop", """
+        import importlib.util, sys
+        sys.path.insert(0, sys.argv[1])  # the complete nnlib is the one imported
+        import nnlib
+        spec = importlib.util.spec_from_file_location(
+            "edition", "nnlib/__init__.py", submodule_search_locations=["nnlib"])
+        edition = importlib.util.module_from_spec(spec)
+        sys.modules["edition"] = edition
+        spec.loader.exec_module(edition)
+        from nncourse.widgets.playground import Playground
+        print(Playground(nn=edition).step(5)["problem"] != "", Playground().step(5)["problem"] == "")
+    """, tmp_path, str(REPO))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
 
 
 def test_a_wrong_shape_from_a_students_layer_is_explained(tmp_path, monkeypatch):
@@ -183,7 +211,7 @@ def test_the_widget_drives_the_playground():
     assert playground.settings["hidden"] == (6, 6)
     assert box.image.value != image_before
     box.buttons["step"].click()
-    assert playground.steps == 1 and "step 1" in box.status.value
+    assert playground.steps == 1 and "step 1" in box.readout.value
     box.controls["learning_rate"].value = 0.3
     assert playground.optimizer.lr == 0.3
     box.buttons["play"].click()
@@ -193,7 +221,7 @@ def test_the_widget_drives_the_playground():
     finally:
         box.buttons["play"].click()
     assert not playground.playing and playground.steps > 1
-    assert "playground-loss" in box.status.value and "'hidden': [6, 6]" in box.children[3].value
+    assert "playground-loss" in box.readout.value and "'hidden': [6, 6]" in box.config.value
 
 
 def test_benchmark_case_redraws_and_every_restart_draws_a_new_network():

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from nnlib.widgets.rnn_gradients import (REFERENCE_RADII, RecurrentNet, RnnGradients,
+from nncourse.widgets.rnn_gradients import (REFERENCE_RADII, RecurrentNet, RnnGradients,
                                          benchmark_case, clip_coefficient)
 
 
@@ -164,7 +164,7 @@ def test_the_widget_runs_on_the_edition_of_unit_09(tmp_path):
     from autograder.editions import write_edition
 
     write_edition("09_rnn", tmp_path)
-    code = ("from nnlib.widgets.rnn_gradients import RnnGradients\n"
+    code = ("from nncourse.widgets.rnn_gradients import RnnGradients\n"
             "w = RnnGradients(length=20)\n"
             "state = w.update(radius=0.5, clip=True, threshold=1.0)\n"
             "print(state['per_step'][0] < 1e-4, bytes(w.widget().image.value)[:4])\n")

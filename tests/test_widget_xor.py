@@ -2,13 +2,12 @@
 import math
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from nnlib.widgets.xor import CORNERS, XorWidget, benchmark_case
+from nncourse.widgets.xor import CORNERS, XorWidget, benchmark_case
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -85,7 +84,7 @@ def test_moving_a_hidden_unit_breaks_xor_and_the_count_says_so():
 def test_controls_and_their_ranges():
     widget = XorWidget()
     box = widget.widget()
-    sliders = box.sliders
+    sliders = box.controls
     assert set(sliders) == set(widget.CONTROLS) == {"x1", "x2", "sharpness", "angle1", "bias1",
                                                     "angle2", "bias2"}
     for name in ("x1", "x2"):  # the point can visit every corner and beyond
@@ -103,7 +102,7 @@ def test_moving_a_slider_redraws_the_image():
     widget = XorWidget()
     box = widget.widget()
     before = box.image.value
-    box.sliders["x1"].value = 1.2
+    box.controls["x1"].value = 1.2
     assert widget.values["x1"] == 1.2
     assert widget.artists["input point"].get_data()[0] == [1.2]
     assert box.image.value == widget.png != before
@@ -114,15 +113,13 @@ def test_unknown_control_is_refused():
         XorWidget().update(x3=1.0)
 
 
-def test_update_is_fast_enough():
+def test_benchmark_case_moves_only_known_controls():
+    # Its latency is measured, with the 150 ms target, by benchmarks/bench_widgets.py.
     widget, cases = benchmark_case()
     assert len(cases) >= 10 and all(set(case) <= set(widget.CONTROLS) for case in cases)
-    timings = []
-    for case in cases * 2:
-        start = time.perf_counter()
-        widget.update(**case)
-        timings.append(time.perf_counter() - start)
-    assert np.median(timings) <= 0.150, f"median update {np.median(timings) * 1000:.0f} ms"
+    png = widget.png
+    widget.update(**cases[0])
+    assert widget.png != png
 
 
 def test_the_widget_runs_on_the_edition_of_unit_02(tmp_path):
@@ -130,7 +127,7 @@ def test_the_widget_runs_on_the_edition_of_unit_02(tmp_path):
     from autograder.editions import write_edition
 
     write_edition("02_xor", tmp_path)
-    code = ("from nnlib.widgets.xor import XorWidget\n"
+    code = ("from nncourse.widgets.xor import XorWidget\n"
             "w = XorWidget()\n"
             "print(w.update(x1=1.0, x2=0.0)['correct'], bytes(w.widget().image.value)[:4])\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,

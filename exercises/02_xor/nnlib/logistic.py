@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 02_xor; the reference is nnlib/ in the course repository.
 r"""Logistic regression: one sigmoid unit trained by full-batch gradient descent on cross-entropy.
 
 For logits :math:`z = Xw + b`, outputs :math:`o = \sigma(z)` and targets :math:`t`, the mean binary

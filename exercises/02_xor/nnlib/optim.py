@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 02_xor; the reference is nnlib/ in the course repository.
 r"""Optimizers: gradient descent and its adaptive variants, with ``torch.optim``'s arithmetic.
 
 An optimizer is built from ``model.parameters()``, a list of ``(param, grad)`` array pairs. The

@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 03_forward_pass; the reference is nnlib/ in the course repository.
 """Layers: each has ``forward(x)``, ``backward(grad_out) -> grad_in``, ``params`` and ``grads``.
 
 Batch-first: an input ``x`` has shape ``(N, D)`` with one example per row. ``forward`` caches its

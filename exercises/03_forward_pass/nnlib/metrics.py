@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 03_forward_pass; the reference is nnlib/ in the course repository.
 """Classification metrics: accuracy and the confusion matrix."""
 import numpy as np
 

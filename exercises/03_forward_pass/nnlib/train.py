@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 03_forward_pass; the reference is nnlib/ in the course repository.
 """The training loop: ``fit`` runs mini-batch training and returns a ``History`` of the epochs.
 
 ``fit`` works with anything that follows the nnlib contract: a model with ``forward``, ``backward``,

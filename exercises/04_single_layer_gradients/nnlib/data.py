@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 04_single_layer_gradients; the reference is nnlib/ in the course repository.
 """Small data sets that work offline, and the tools that split and batch them.
 
 Every 2-D generator has the same shape of call, modelled on ``sklearn.datasets.make_*``::

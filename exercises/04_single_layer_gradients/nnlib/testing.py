@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 04_single_layer_gradients; the reference is nnlib/ in the course repository.
 """Friendly checks for the visible tests in the exercise notebooks.
 
 They print a tick when a check passes and raise ``AssertionError`` with what was expected, what

@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 06_softmax; the reference is nnlib/ in the course repository.
 """Elementwise activations, their derivatives, and the (log-)softmax, all numerically stable.
 
 Every function takes an array (or a number) and returns a float64 array of the same shape.

@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 06_softmax; the reference is nnlib/ in the course repository.
 """Numerical gradient checking: centred differences, relative error, and a per-layer report.
 
 The reference for every backward pass in this course is the definition of the derivative,

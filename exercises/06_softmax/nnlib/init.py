@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 06_softmax; the reference is nnlib/ in the course repository.
 r"""Weight initialisation that keeps the scale of signals steady from layer to layer.
 
 A layer ``y = x @ W`` with ``W`` of shape ``(fan_in, fan_out)`` sums ``fan_in`` products, so the

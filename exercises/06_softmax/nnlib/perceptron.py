@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 06_softmax; the reference is nnlib/ in the course repository.
 """Rosenblatt's perceptron: a linear threshold classifier trained by the perceptron rule.
 
 The rule changes the weights only on a mistake. On linearly separable data it stops after finitely

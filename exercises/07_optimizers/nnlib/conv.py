@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 07_optimizers; the reference is nnlib/ in the course repository.
 r"""Convolution and max pooling on image batches of shape ``(N, C, H, W)``.
 
 Two ways to compute the same convolution:

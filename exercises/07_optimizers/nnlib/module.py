@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 07_optimizers; the reference is nnlib/ in the course repository.
 """The base class every layer shares, and the small parameter bookkeeping around it."""
 import numpy as np
 

@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 08_cnn; the reference is nnlib/ in the course repository.
 """Losses: ``loss.forward(pred, target) -> float`` (also ``loss(pred, target)``) and
 ``loss.backward() -> dpred``, the gradient of that float with respect to ``pred``.
 

@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 08_cnn; the reference is nnlib/ in the course repository.
 """Classification metrics: accuracy and the confusion matrix."""
 import numpy as np
 

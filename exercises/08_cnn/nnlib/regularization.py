@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 08_cnn; the reference is nnlib/ in the course repository.
 r"""Layers that behave differently in training and evaluation: ``Dropout`` and ``BatchNorm1d``.
 
 Switch them with ``layer.train()`` and ``layer.eval()`` (a ``Sequential`` passes the call on). In

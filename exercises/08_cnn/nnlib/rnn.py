@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 08_cnn; the reference is nnlib/ in the course repository.
 r"""A vanilla recurrent layer, unrolled in time, with backpropagation through time.
 
 .. math:: h_t = \tanh(x_t W_x + h_{t-1} W_h + b), \qquad t = 1, \dots, T,

@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 09_rnn; the reference is nnlib/ in the course repository.
 """nnlib: a small numpy neural-network library, built unit by unit in the course.
 
 Arrays are float64 and batch-first: ``x`` has shape ``(N, D)``, images ``(N, C, H, W)`` and
@@ -6,14 +7,14 @@ sequences ``(N, T, D)``. The most used names are importable from the package its
     from nnlib import Sequential, Linear, ReLU, CrossEntropyLoss, SGD, fit
 
 Submodules load on first use, so a mistake in one file (a syntax error in ``conv.py``) does not
-stop the others from working, and importing nnlib needs no display (``plotting`` loads matplotlib
-only when asked for).
+stop the others from working. Widgets and plotting are course tools, not library: they live in the
+``nncourse`` package, installed with the environment and handed the nnlib to use.
 """
 import importlib
 
 _SUBMODULES = ("autodiff", "conv", "data", "functional", "gradcheck", "init", "layers", "logic",
-               "logistic", "losses", "metrics", "module", "optim", "perceptron", "plotting",
-               "regularization", "rnn", "testing", "train", "widgets")
+               "logistic", "losses", "metrics", "module", "optim", "perceptron", "regularization",
+               "rnn", "testing", "train")
 _EXPORTS = {
     "Value": "autodiff",
     "check_layer": "gradcheck", "numerical_gradient": "gradcheck", "rel_error": "gradcheck",

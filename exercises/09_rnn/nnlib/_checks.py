@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 09_rnn; the reference is nnlib/ in the course repository.
 """Input validation and random-generator handling shared by every part of nnlib.
 
 Students never implement these; they exist so that a wrong shape fails early with a message that names

@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 09_rnn; the reference is nnlib/ in the course repository.
 """A tiny scalar autodiff engine: every ``Value`` remembers how it was made and how to pass gradients back.
 
 Each operation builds a node of a computational graph and gives it a ``_backward`` closure holding

@@ -1,3 +1,4 @@
+# Student copy of nnlib for exercise 09_rnn; the reference is nnlib/ in the course repository.
 """McCulloch-Pitts threshold units as logic gates, and a hand-built two-layer network for XOR.
 
 A threshold unit outputs ``step(x @ w + b)``: 1 when the weighted sum reaches the threshold ``-b``,
