@@ -91,8 +91,13 @@ def _warn_if_unsandboxed(args):
 
 
 def run_build(args):
-    from .build import build
-    for folder in build(args.units):
+    from .build import UnsavedWork, build
+    try:
+        folders = build(args.units)
+    except UnsavedWork as error:
+        print(f"autograder build: {error}", file=sys.stderr)
+        return 2
+    for folder in folders:
         print(f"built {folder.relative_to(REPO)}")
     return 0
 

@@ -154,3 +154,15 @@ def test_check_lists_each_unit_and_fails_if_one_fails(calls, capsys):
     calls["behaviour"]["check"] = SandboxUnavailable("no user namespaces")
     assert main(["check"]) == 2
     assert capsys.readouterr().err == "autograder check: nothing was graded: no user namespaces\n"
+
+
+def test_build_refuses_to_replace_unsaved_work_with_a_message(monkeypatch, capsys):
+    import autograder.build
+
+    def refuse(units):
+        raise autograder.build.UnsavedWork("exercises/05_backprop holds work git has not committed: "
+                                           "nnlib/layers.py")
+    monkeypatch.setattr(autograder.build, "build", refuse)
+    assert main(["build", "05_backprop"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("autograder build: exercises/05_backprop holds work") and "Traceback" not in error
