@@ -62,6 +62,7 @@ class SimulatedClass:
     max_score = 0        # their points
     mistakes = {}        # student: mistake, or student: {name: mistake} (see the module docstring)
     alternatives = {}    # student: [rewrite, ...], correct ways to write the functions
+    also_lost = {}       # student: tests their mistake costs besides its own, each a known knock-on
     mistake_count = None  # when set, the table must hold that many mistakes (none lost by an edit)
     cell_timeout = 10    # seconds a notebook cell may run
     jobs = 2             # submissions graded at the same time
@@ -102,6 +103,7 @@ class SimulatedClass:
             functions = [(module, qualname) for rewrites, _, _ in mistakes.values()
                          for module, qualname, _ in rewrites]
             assert len(functions) == len(set(functions)), student
+        assert set(self.also_lost) <= set(table), "knock-ons of a student who is not in the table"
         if self.mistake_count is not None:
             assert sum(len(mistakes) for mistakes in table.values()) == self.mistake_count
 
@@ -117,6 +119,7 @@ class SimulatedClass:
     @grades
     def test_mistakes_lose_exactly_their_own_tests(self, graded, student):
         expected = {test for _, test, _ in mistakes_by_student(self.mistakes)[student].values()}
+        expected |= set(self.also_lost.get(student, ()))
         assert set(lost(graded["students"][student])) == expected, lost(graded["students"][student])
 
     @grades

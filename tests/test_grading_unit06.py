@@ -15,10 +15,9 @@ full marks.
 from grading_harness import SimulatedClass
 
 UNIT = "06_softmax"
-
 TESTS = ["test_softmax", "test_log_softmax", "test_cross_entropy_forward",
          "test_cross_entropy_backward", "test_accuracy"]
-POINTS = 9
+MAX_SCORE = 9
 
 SOFTMAX = """
 exp_shifted = np.exp({shifted})
@@ -135,7 +134,7 @@ ALTERNATIVES = {
 
 
 class TestUnit06(SimulatedClass):
-    unit, tests, max_score = UNIT, TESTS, POINTS
+    unit, tests, max_score = UNIT, TESTS, MAX_SCORE
     mistakes, alternatives = MISTAKES, ALTERNATIVES
     # After the tests the notebook trains a network on the digits (ungraded cells): give a busy
     # machine more than the default 10 s per cell.

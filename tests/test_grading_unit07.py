@@ -13,11 +13,10 @@ backward through the variance and the mean, the early-stopping counter from the 
 from grading_harness import SimulatedClass
 
 UNIT = "07_optimizers"
-
 TESTS = ["test_iterate_minibatches", "test_sgd_momentum", "test_adagrad", "test_rmsprop", "test_adam",
          "test_glorot_uniform", "test_he_normal", "test_dropout_forward", "test_dropout_backward",
          "test_batchnorm_forward", "test_batchnorm_backward", "test_early_stopping"]
-FULL_MARKS = 16
+MAX_SCORE = 16
 
 # name: (region rewrites, the one test that must lose points, phrases its message must contain)
 MISTAKES = {
@@ -215,5 +214,5 @@ ALTERNATIVES = {
 
 
 class TestUnit07(SimulatedClass):
-    unit, tests, max_score = UNIT, TESTS, FULL_MARKS
+    unit, tests, max_score = UNIT, TESTS, MAX_SCORE
     mistakes, alternatives = MISTAKES, ALTERNATIVES
