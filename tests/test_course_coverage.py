@@ -4,8 +4,9 @@ Each class (``grading_harness.SimulatedClass``) grades, with real nbgrader and t
 reference (full marks on every test) and the untouched release (zero on every test): exactly what
 ``autograder check`` verifies, so ``make test`` does not run that command a second time. These
 tests keep it that way as units arrive, and keep each class's table in step with the course plan
-(``autograder.course``): its tests are the unit's test cells and it rewrites only functions the
-unit grades. They read the tables, they grade nothing.
+(``autograder.course``): its tests are the unit's test cells, and its mistakes and alternatives
+rewrite every function the unit grades (each is judged at least once on other code than the
+reference's) and no other. They read the tables, they grade nothing.
 """
 import importlib
 from pathlib import Path
@@ -56,8 +57,8 @@ def test_every_unit_has_one_simulated_class_with_the_reference_and_the_untouched
 
 
 @pytest.mark.parametrize("unit", ASSIGNED, ids=lambda unit: unit.id)
-def test_each_simulated_class_rewrites_only_functions_its_unit_grades(unit):
+def test_each_simulated_class_rewrites_every_function_its_unit_grades_and_no_other(unit):
     (simulated,) = simulated_classes()[unit.id]
-    rewritten = rewritten_functions(simulated)
-    assert rewritten, f"{unit.id}: no mistake and no alternative"
-    assert rewritten <= set(unit.graded), sorted(rewritten - set(unit.graded))
+    rewritten, graded = rewritten_functions(simulated), set(unit.graded)
+    assert rewritten <= graded, f"not graded in {unit.id}: {sorted(rewritten - graded)}"
+    assert graded <= rewritten, f"no mistake or alternative for {sorted(graded - rewritten)}"

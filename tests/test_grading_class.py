@@ -104,6 +104,25 @@ ALTERNATIVES = {
             e = np.exp(-np.abs(z))
             return e / (1.0 + e) ** 2
         """),
+        ("functional", "tanh_derivative", """
+            t = np.tanh(z)
+            return (1.0 - t) * (1.0 + t)
+        """),
+        ("gradcheck", "rel_error", """
+            pairs = zip(a.ravel(), b.ravel())
+            return float(max((abs(x - y) / max(abs(x) + abs(y), 1e-8) for x, y in pairs), default=0.0))
+        """),
+        # the log clamped at -100 by its argument, as PyTorch's BCELoss does, instead of its value
+        ("losses", "BCELoss.forward", """
+            floor = np.exp(-100.0)
+            log_likelihood = (target * np.log(np.maximum(pred, floor))
+                              + (1.0 - target) * np.log(np.maximum(1.0 - pred, floor)))
+            return float(-log_likelihood.sum() / pred.size)
+        """),
+        ("losses", "BCELoss.backward", """
+            n = pred.size
+            return (pred - target) / (n * np.clip(pred * (1.0 - pred), 1e-12, None))
+        """),
         ("logistic", "LogisticRegression.loss_and_gradients", """
             z = X @ self.w + self.b
             loss = np.mean(np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0.0) - t * z)

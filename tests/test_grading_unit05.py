@@ -129,6 +129,21 @@ ALTERNATIVES = {
             out._backward = _backward
             return out
         """),
+        ("autodiff", "Value.exp", """
+            e = math.exp(self.data)
+            out = Value(e, (self,), 'exp')
+            def _backward():
+                self.grad += e * out.grad
+            out._backward = _backward
+            return out
+        """),
+        ("autodiff", "Value.log", """
+            out = Value(math.log(self.data), (self,), 'log')
+            def _backward():
+                self.grad += (1.0 / self.data) * out.grad
+            out._backward = _backward
+            return out
+        """),
         # the mask read from the output: relu(a) > 0 exactly where a > 0
         ("autodiff", "Value.relu", """
             out = Value(self.data if self.data > 0 else 0.0, (self,), 'relu')
