@@ -1,4 +1,5 @@
-# Two commands: `make lab` opens the course in JupyterLab, `make test` runs every test.
+# Two commands: `make lab` opens the course in JupyterLab, `make test` runs every test
+# (`make test-fast` the tests that grade nothing, while you work).
 # Both create .venv and install the project from pyproject.toml the first time, and skip that
 # step when nothing changed since (the stamp file is newer than pyproject.toml).
 
@@ -13,7 +14,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: setup sandbox browser lab test bench clean
+.PHONY: setup sandbox browser lab test test-fast bench clean
 
 setup: $(STAMP) sandbox
 
@@ -50,6 +51,15 @@ test: export OMP_NUM_THREADS = 1
 test: export MKL_NUM_THREADS = 1
 test: setup browser
 	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15 $(PYTEST_ARGS)
+
+# The tier to run while working: everything but the tests that grade with real nbgrader or run
+# student code in the sandbox (marked `slow` or `sandbox`; the simulated classes take minutes a
+# unit). No browser either: its tests are all slow. `make test` stays the verdict before merging.
+test-fast: export OPENBLAS_NUM_THREADS = 1
+test-fast: export OMP_NUM_THREADS = 1
+test-fast: export MKL_NUM_THREADS = 1
+test-fast: setup
+	$(BIN)/python -m pytest -n auto --dist loadfile --durations=10 -m "not slow and not sandbox" $(PYTEST_ARGS)
 
 # Speed against PyTorch: installs the optional `bench` extra (PyTorch CPU) first.
 bench: setup

@@ -144,12 +144,15 @@ def run_export(args):
 
 
 def run_feedback(args):
-    from .feedback import write_feedback
+    from .feedback import FeedbackNotRendered, write_feedback
     try:
         pages = write_feedback(args.unit)
     except FileNotFoundError as error:
         print(f"autograder feedback: {error}", file=sys.stderr)
         return 2
+    except FeedbackNotRendered as error:  # every other page was written; the problem is recorded
+        print(f"autograder feedback: {error}", file=sys.stderr)
+        return 1
     print(f"wrote feedback for {len(pages)} students in feedback/*/{args.unit}/")
     return 0
 

@@ -9,25 +9,19 @@ import csv
 import json
 from pathlib import Path
 
+from . import results
 from .reference import REPO
 
 FORMATS = ("gradescope", "csv")
 
 
-def _saved_students(unit, work_dir):
-    path = Path(work_dir) / "grades" / f"{unit}.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"no grades for {unit} yet: run `autograder grade {unit}` first")
-    return json.loads(path.read_text())["students"]
-
-
 def gradescope_results(student):
-    """Gradescope's ``results.json`` content for one student's saved result."""
-    tests = [{"name": test["name"], "score": test["score"], "max_score": test["max_score"],
-              "output": test["message"] or "passed", "visibility": "visible"}
-             for test in student["tests"]]
-    output = "; ".join(student["problems"])
-    return {"score": sum(test["score"] for test in student["tests"]),
+    """Gradescope's ``results.json`` content for one student's saved result (``StudentResult``)."""
+    tests = [{"name": test.name, "score": test.score, "max_score": test.max_score,
+              "output": test.message or "passed", "visibility": "visible"}
+             for test in student.tests]
+    output = "; ".join(student.problems)
+    return {"score": student.score,
             "output": output or f"{len(tests)} tests, graded by the course autograder",
             "tests": tests}
 
@@ -36,12 +30,12 @@ def export(unit, fmt, work_dir=REPO):
     """Write the export of ``unit`` in format ``fmt``; returns the paths written."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    students = _saved_students(unit, work_dir)
+    students = results.load(unit, work_dir).students
     folder = Path(work_dir) / "exports" / unit
     written = []
     if fmt == "gradescope":
         for student in students:
-            path = folder / "gradescope" / student["student_id"] / "results.json"
+            path = folder / "gradescope" / student.student_id / "results.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(gradescope_results(student), indent=1))
             written.append(path)
@@ -52,8 +46,6 @@ def export(unit, fmt, work_dir=REPO):
             writer = csv.writer(handle)
             writer.writerow(["Student ID", f"{unit} Points", f"{unit} Max Points"])
             for student in students:
-                writer.writerow([student["student_id"],
-                                 f"{sum(test['score'] for test in student['tests']):g}",
-                                 f"{sum(test['max_score'] for test in student['tests']):g}"])
+                writer.writerow([student.student_id, f"{student.score:g}", f"{student.max_score:g}"])
         written.append(path)
     return written

@@ -6,10 +6,9 @@ graded notebook, with hidden test code replaced by a comment and tracebacks cut 
 (``autograder.preprocessors``).
 """
 import html
-import json
-from dataclasses import asdict
 from pathlib import Path
 
+from . import results
 from .nbgrader_api import make_api, quiet_nbgrader
 from .reference import REPO
 
@@ -34,60 +33,69 @@ again, and resubmit. The full graded notebook is in <a href="{unit}.html">{unit}
 """
 
 
-def report_path(unit, work_dir):
-    return Path(work_dir) / "grades" / f"{unit}.json"
+RENDER_FAILED = "the graded notebook could not be rendered as a page"
 
 
-def save_report(report, work_dir):
-    path = report_path(report.unit, work_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"unit": report.unit, "isolation": report.isolation,
-                                "students": [asdict(student) for student in report.students]},
-                               indent=1))
-    return path
+class FeedbackNotRendered(RuntimeError):
+    """Some graded notebooks could not be rendered; every summary page was written and the problem
+    is recorded in ``grades/<unit>.json``."""
 
 
 def _row(test):
-    passed = test["score"] >= test["max_score"]
+    passed = test.score >= test.max_score
     status = "pass" if passed else "fail"
-    advice = "passed" if passed else html.escape(test["message"] or "did not pass")
-    return (f'<tr><td class="{status}">{html.escape(test["name"])}</td>'
-            f'<td>{test["score"]:g} / {test["max_score"]:g}</td><td><code>{advice}</code></td></tr>')
+    advice = "passed" if passed else html.escape(test.message or "did not pass")
+    return (f'<tr><td class="{status}">{html.escape(test.name)}</td>'
+            f'<td>{test.score:g} / {test.max_score:g}</td><td><code>{advice}</code></td></tr>')
 
 
 def summary_page(unit, student):
-    """The HTML summary of one student's result (a dict as saved in ``grades/<unit>.json``)."""
-    problems = "".join(f'<p class="problem">{html.escape(problem)}</p>' for problem in student["problems"])
-    score = sum(test["score"] for test in student["tests"])
-    max_score = sum(test["max_score"] for test in student["tests"])
-    return PAGE.format(unit=html.escape(unit), student=html.escape(student["student_id"]),
-                       score=score, max_score=max_score, problems=problems,
-                       rows="\n".join(_row(test) for test in student["tests"]))
+    """The HTML summary of one student's result (a ``results.StudentResult``)."""
+    problems = "".join(f'<p class="problem">{html.escape(problem)}</p>' for problem in student.problems)
+    return PAGE.format(unit=html.escape(unit), student=html.escape(student.student_id),
+                       score=student.score, max_score=student.max_score, problems=problems,
+                       rows="\n".join(_row(test) for test in student.tests))
 
 
-def write_feedback(unit, report=None, work_dir=REPO, root=REPO, api=None, students=None):
-    """Write the feedback of every student (or of ``students``) for ``unit``; returns the pages.
+def render_feedback(report, work_dir=REPO, root=REPO, api=None, students=None):
+    """Write the pages of every student of ``report`` (or of ``students``), then save the report.
 
-    ``report`` is a ``GradeReport``; without it the one saved by the last ``grade`` run is used.
+    A graded notebook nbgrader cannot render becomes a problem of its student, in ``report`` (so
+    ``report.failures`` names them) and in ``grades/<unit>.json``; a later run that renders it
+    removes the problem. Returns the summary pages written.
     """
     work_dir = Path(work_dir).resolve()
-    if report is not None:
-        save_report(report, work_dir)
-    path = report_path(unit, work_dir)
-    if not path.is_file():
-        raise FileNotFoundError(f"no grades for {unit} yet: run `autograder grade {unit}` first")
-    everyone = json.loads(path.read_text())["students"]
     api = api or make_api(root=root, work_dir=work_dir,
                           release_dir=work_dir / ".autograder" / "release")
     written = []
-    for student in [entry for entry in everyone if students is None or entry["student_id"] in students]:
-        folder = work_dir / "feedback" / student["student_id"] / unit
-        if (work_dir / "autograded" / student["student_id"] / unit).is_dir():
+    for student in report.students:
+        if students is not None and student.student_id not in students:
+            continue
+        folder = work_dir / "feedback" / student.student_id / report.unit
+        student.problems = [problem for problem in student.problems if problem != RENDER_FAILED]
+        if (work_dir / "autograded" / student.student_id / report.unit).is_dir():
             with quiet_nbgrader():
-                outcome = api.generate_feedback(unit, student["student_id"], force=True)
+                outcome = api.generate_feedback(report.unit, student.student_id, force=True)
             if not outcome.get("success"):
-                student["problems"].append("the graded notebook could not be rendered as a page")
+                student.problems.append(RENDER_FAILED)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "summary.html").write_text(summary_page(unit, student))
+        (folder / "summary.html").write_text(summary_page(report.unit, student))
         written.append(folder / "summary.html")
+    results.save(report, work_dir)
     return written
+
+
+def write_feedback(unit, work_dir=REPO, root=REPO, api=None):
+    """``autograder feedback``: the pages of every student graded by the last ``grade`` run of
+    ``unit``; returns them.
+
+    Raises ``FileNotFoundError`` before any grading, and ``FeedbackNotRendered`` naming the
+    students whose graded notebook could not be rendered (after writing every page it could).
+    """
+    report = results.load(unit, work_dir)
+    pages = render_feedback(report, work_dir=work_dir, root=root, api=api)
+    failed = [student.student_id for student in report.students if RENDER_FAILED in student.problems]
+    if failed:
+        raise FeedbackNotRendered(f"{unit}: {RENDER_FAILED} for {', '.join(failed)} (recorded in "
+                                  f"grades/{unit}.json)")
+    return pages

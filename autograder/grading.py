@@ -9,22 +9,22 @@ import json
 import multiprocessing
 import re
 import shutil
-import statistics
 import warnings
-from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from tqdm.auto import tqdm
 
+from . import results
 from . import sandbox
-from .sandbox import UNSANDBOXED
 from .course import get_unit
 from .nbgrader_api import checked, make_api, quiet_nbgrader
 from .reference import REPO
+from .results import GradeReport, StudentResult, TestResult
+from .sandbox import UNSANDBOXED
 from .settings import CELL_TIMEOUT
+
 
 class UnsandboxedGrading(UserWarning):
     """Student code was run without the sandbox (``--no-sandbox``)."""
@@ -32,67 +32,6 @@ class UnsandboxedGrading(UserWarning):
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_.@-]+$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-@dataclass
-class TestResult:
-    name: str
-    score: float
-    max_score: float
-    message: str = ""  # why points were lost, for the student
-
-
-@dataclass
-class StudentResult:
-    student_id: str
-    tests: list = field(default_factory=list)
-    problems: list = field(default_factory=list)  # whole-submission problems (corrupt notebook, ...)
-
-    @property
-    def score(self):
-        return sum(test.score for test in self.tests)
-
-    @property
-    def max_score(self):
-        return sum(test.max_score for test in self.tests)
-
-
-@dataclass
-class GradeReport:
-    unit: str
-    students: list
-    csv_path: Path
-    isolation: str = ""  # how student code was isolated: the sandbox's version, or UNSANDBOXED
-
-    @property
-    def failures(self):
-        return [(student.student_id, problem) for student in self.students
-                for problem in student.problems]
-
-    def summary(self):
-        """Mean, distribution and the tests most students failed, as text."""
-        warning = [f"WARNING: {self.isolation}"] if self.isolation == UNSANDBOXED else []
-        if not self.students:
-            return "\n".join(warning + [f"{self.unit}: no submissions found"])
-        scores = [student.score for student in self.students]
-        top = self.students[0].max_score or 1.0
-        lines = [f"{self.unit}: {len(scores)} submissions, mean {statistics.mean(scores):.2f} / "
-                 f"{top:g}, median {statistics.median(scores):.2f}"]
-        bins = Counter(min(int(10 * score / top), 9) for score in scores)
-        for decile in range(10):
-            low = decile * 10
-            lines.append(f"  {low:3d}-{low + 10 if decile < 9 else 100:3d}%  "
-                         f"{'#' * bins[decile]} {bins[decile] or ''}".rstrip())
-        failed = Counter(test.name for student in self.students for test in student.tests
-                         if test.score < test.max_score)
-        if failed:
-            lines.append("tests most often failed:")
-            lines += [f"  {name}: {count} of {len(scores)}" for name, count in failed.most_common(5)]
-        if self.failures:
-            lines.append("submissions with problems:")
-            lines += [f"  {student}: {problem}" for student, problem in self.failures]
-        lines.append(f"grade table: {self.csv_path}")
-        return "\n".join(warning + lines + warning)
 
 
 def grade_cell_ids(notebook_path):
@@ -210,17 +149,6 @@ def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed
     return result
 
 
-def _previous_results(unit, work_dir):
-    """Results of the last grading run (``grades/<unit>.json``), by student, or {}."""
-    path = Path(work_dir) / "grades" / f"{unit}.json"
-    if not path.is_file():
-        return {}
-    saved = json.loads(path.read_text())["students"]
-    return {entry["student_id"]: StudentResult(entry["student_id"],
-                                               [TestResult(**test) for test in entry["tests"]],
-                                               entry["problems"]) for entry in saved}
-
-
 def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_timeout=None,
           feedback=True, jobs=1, students=None, sandboxed=True):
     """Autograde every submission of ``unit``; returns a ``GradeReport`` and writes the grade table.
@@ -271,16 +199,16 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         checked(api.generate_assignment(unit, force=True, create=True), f"prepare {unit}")
     cells = grade_cell_ids(Path(root) / "solutions" / unit / f"{unit}.ipynb")
 
-    results = _previous_results(unit, work_dir) if students is not None else {}
+    graded = {}
     for student, problem in problems.items():
-        results[student] = StudentResult(student, [TestResult(name, 0.0, points, problem)
+        graded[student] = StudentResult(student, [TestResult(name, 0.0, points, problem)
                                                    for name, points in cells], [problem])
     arguments = (root, work_dir, cell_timeout, cells, sandboxed)
     bar = tqdm(total=len(todo), desc=f"grading {unit}", unit="submission", disable=not progress)
     if jobs <= 1:
         for student in todo:
             bar.set_postfix_str(student)
-            results[student] = _grade_student(unit, student, *arguments)
+            graded[student] = _grade_student(unit, student, *arguments)
             bar.update()
     else:
         context = multiprocessing.get_context("spawn")  # no kernels or sockets shared with workers
@@ -288,25 +216,33 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
             futures = {pool.submit(_grade_student, unit, student, *arguments): student
                        for student in todo}
             for future in as_completed(futures):
-                results[futures[future]] = future.result()
+                graded[futures[future]] = future.result()
                 bar.set_postfix_str(futures[future])
                 bar.update()
     bar.close()
-    ordered = [results[student] for student in sorted(results)]
-
+    ordered = results.merge(_previous_students(unit, work_dir) if students is not None else [],
+                                  graded.values())
     report = GradeReport(unit, ordered, write_csv(unit, ordered, cells, work_dir / "grades", isolation),
                          isolation)
     if feedback:
-        from .feedback import write_feedback
-        write_feedback(unit, report, work_dir=work_dir, root=root, api=api,
-                       students=None if students is None else set(todo))
+        from .feedback import render_feedback
+        # A page that cannot be rendered becomes a problem of its student (report.failures).
+        render_feedback(report, work_dir=work_dir, api=api,
+                        students=None if students is None else set(todo))
     else:
-        from .feedback import save_report
-        save_report(report, work_dir)
+        results.save(report, work_dir)
     return report
 
 
-def write_csv(unit, results, cells, folder, isolation=""):
+def _previous_students(unit, work_dir):
+    """The students of the last grading run (``regrade`` keeps all but the one it grades), or []."""
+    try:
+        return results.load(unit, work_dir).students
+    except FileNotFoundError:
+        return []
+
+
+def write_csv(unit, students, cells, folder, isolation=""):
     """``grades/<unit>.csv``: student_id, unit, score, max_score, then one column per test cell;
     graded with ``--no-sandbox``, a last column ``isolation`` says so on every row."""
     unsandboxed = isolation == UNSANDBOXED
@@ -316,7 +252,7 @@ def write_csv(unit, results, cells, folder, isolation=""):
         writer = csv.writer(handle)
         writer.writerow(["student_id", "unit", "score", "max_score"] + [name for name, _ in cells]
                         + ["isolation"] * unsandboxed)
-        for result in results:
+        for result in students:
             by_name = {test.name: test.score for test in result.tests}
             writer.writerow([result.student_id, unit, f"{result.score:g}", f"{result.max_score:g}"]
                             + [f"{by_name.get(name, 0.0):g}" for name, _ in cells]

@@ -23,3 +23,19 @@ def pytest_collection_modifyitems(config, items):
         skip = pytest.mark.skip(reason=f"needs the grading sandbox: {reason}")
         for item in marked:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def grading_is_marked(request, monkeypatch):
+    """A test that grades must be marked ``slow`` or ``sandbox``: ``make test-fast`` leaves out
+    exactly those, so an unmarked one would make it slow. Enforced, not hoped for: every grading
+    run starts with ``autograder.grading.make_api``."""
+    if request.node.get_closest_marker("slow") or request.node.get_closest_marker("sandbox"):
+        return
+    import autograder.grading
+
+    def refuse(*args, **kwargs):
+        pytest.fail("this test grades with nbgrader: mark it `slow` (and `sandbox` if it runs "
+                    "student code in the sandbox) so that `make test-fast` leaves it out")
+
+    monkeypatch.setattr(autograder.grading, "make_api", refuse)

@@ -4,23 +4,25 @@ Proves (issue: the autograder) that the reference scores full marks and the unto
 that plausible mistakes lose points on the right test with the right message in the feedback, while
 correct alternatives keep them; that deleting or editing tests, or deleting nnlib/, never pays; and
 that crashes, hangs, huge output and corrupt notebooks cost only the affected points, leaving every
-submitted file byte for byte as it was.
+submitted file byte for byte as it was; that a graded notebook nbgrader cannot render as a page fails
+``autograder feedback`` naming its student, recorded in ``grades/<unit>.json``. The tests every unit
+shares come from ``grading_harness.SimulatedClass``; the scenarios below are this unit's own.
 """
 import csv
-import hashlib
-import json
 import shutil
-from pathlib import Path
 
 import pytest
 
-from autograder.build import build_unit
-from autograder.grading import grade
+from autograder import results
+from autograder.feedback import RENDER_FAILED, FeedbackNotRendered, write_feedback
+from grading_harness import SimulatedClass, feedback_page, grades, lost, submission
 from simulated_class import code_cell, is_test_cell, make_submission
 
 UNIT = "04_single_layer_gradients"
-CELL_TIMEOUT = 10
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+TESTS = ["test_sigmoid_derivative", "test_tanh_derivative", "test_relu_derivative",
+         "test_mse_forward", "test_mse_backward", "test_bce_forward", "test_bce_backward",
+         "test_numerical_gradient", "test_rel_error", "test_logistic_gradients", "test_logistic_fit"]
+MAX_SCORE = 14
 
 LOGISTIC = """
     z = X @ self.w + self.b
@@ -102,6 +104,25 @@ ALTERNATIVES = {
             e = np.exp(-np.abs(z))
             return e / (1.0 + e) ** 2
         """),
+        ("functional", "tanh_derivative", """
+            t = np.tanh(z)
+            return (1.0 - t) * (1.0 + t)
+        """),
+        ("gradcheck", "rel_error", """
+            pairs = zip(a.ravel(), b.ravel())
+            return float(max((abs(x - y) / max(abs(x) + abs(y), 1e-8) for x, y in pairs), default=0.0))
+        """),
+        # the log clamped at -100 by its argument, as PyTorch's BCELoss does, instead of its value
+        ("losses", "BCELoss.forward", """
+            floor = np.exp(-100.0)
+            log_likelihood = (target * np.log(np.maximum(pred, floor))
+                              + (1.0 - target) * np.log(np.maximum(1.0 - pred, floor)))
+            return float(-log_likelihood.sum() / pred.size)
+        """),
+        ("losses", "BCELoss.backward", """
+            n = pred.size
+            return (pred - target) / (n * np.clip(pred * (1.0 - pred), 1e-12, None))
+        """),
         ("logistic", "LogisticRegression.loss_and_gradients", """
             z = X @ self.w + self.b
             loss = np.mean(np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0.0) - t * z)
@@ -146,174 +167,154 @@ def insert_after_setup(source):
     return change
 
 
-@pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
-    scratch = tmp_path_factory.mktemp("class")
-    release = build_unit(UNIT, scratch / "release", work_dir=scratch / "build")
-    submissions = scratch / "submissions"
+def without_nnlib(release, folder):
+    shutil.rmtree(make_submission(release, folder) / "nnlib")
 
-    def student(name, **kwargs):
-        return make_submission(release, submissions / name / UNIT, **kwargs)
 
-    student("reference")
-    student("untouched_release", reference=False)
-    for name, (regions, _, _) in MISTAKES.items():
-        student(name, regions=regions)
-    for name, regions in ALTERNATIVES.items():
-        student(name, regions=regions)
-    student("deleted_tests_stub_code", reference=False, notebook=drop_test_cells)
-    student("deleted_tests_correct_code", notebook=drop_test_cells)
-    student("faked_tests_stub_code", reference=False, notebook=fake_test_cells)
-    shutil.rmtree(student("deleted_nnlib") / "nnlib")
-    student("infinite_loop", regions=[("functional", "relu_derivative", "while True:\n    pass")])
-    student("memory_hog", regions=[("functional", "tanh_derivative",
-                                    "hog = np.ones(10 * 1024 ** 3 // 8)  # 10 GB")])
-    student("sys_exit_in_a_cell", notebook=insert_after_setup("import sys\nsys.exit('bye')"))
-    student("huge_print", notebook=insert_after_setup("print('x' * 50_000_000)"))
-    student("syntax_error_in_losses", regions=[("losses", "MSELoss.forward", "return (pred -")])
-    corrupt = student("corrupt_notebook") / f"{UNIT}.ipynb"
-    corrupt.write_text(corrupt.read_text()[:500])
-    student("stray_runtime_warning", regions=[("functional", "sigmoid_derivative", """
+def corrupt_notebook(release, folder):
+    notebook = make_submission(release, folder) / f"{UNIT}.ipynb"
+    notebook.write_text(notebook.read_text()[:500])
+
+
+def kernel_cheat(release, folder):
+    make_submission(release, folder, regions=[("functional", "sigmoid_derivative", "return sigmoid(z)")])
+    init = folder / "nnlib" / "__init__.py"
+    init.write_text(KERNEL_CHEAT + init.read_text())
+
+
+# Tampering, crashes and disruptions: each test below says what its student must get.
+SCENARIOS = {
+    "deleted_tests_stub_code": submission(reference=False, notebook=drop_test_cells),
+    "deleted_tests_correct_code": submission(notebook=drop_test_cells),
+    "faked_tests_stub_code": submission(reference=False, notebook=fake_test_cells),
+    "deleted_nnlib": without_nnlib,
+    "infinite_loop": submission(regions=[("functional", "relu_derivative", "while True:\n    pass")]),
+    "memory_hog": submission(regions=[("functional", "tanh_derivative",
+                                       "hog = np.ones(10 * 1024 ** 3 // 8)  # 10 GB")]),
+    "sys_exit_in_a_cell": submission(notebook=insert_after_setup("import sys\nsys.exit('bye')")),
+    "huge_print": submission(notebook=insert_after_setup("print('x' * 50_000_000)")),
+    "syntax_error_in_losses": submission(regions=[("losses", "MSELoss.forward", "return (pred -")]),
+    "corrupt_notebook": corrupt_notebook,
+    "stray_runtime_warning": submission(regions=[("functional", "sigmoid_derivative", """
         np.exp(np.array([1000.0]))  # overflows: numpy prints a RuntimeWarning to stderr
         s = sigmoid(z)
         return s * (1.0 - s)
-    """)])
-
-    cheat = student("kernel_cheat", regions=[("functional", "sigmoid_derivative", "return sigmoid(z)")])
-    init = cheat / "nnlib" / "__init__.py"
-    init.write_text(KERNEL_CHEAT + init.read_text())
-
-    before = hashes(submissions)
-    report = grade(UNIT, submissions=submissions, work_dir=scratch / "work", progress=False,
-                   cell_timeout=CELL_TIMEOUT)
-    return {"report": report, "students": {s.student_id: s for s in report.students},
-            "submissions": submissions, "before": before, "work": scratch / "work"}
-
-
-def hashes(folder):
-    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
-
-
-def scores(result):
-    return {test.name: test.score for test in result.tests}
+    """)]),
+    "kernel_cheat": kernel_cheat,
+    # graded in full; its graded notebook is then made unreadable for nbgrader's feedback
+    "feedback_cannot_render": submission(),
+}
 
 
 def full_marks(result):
-    return result.score == result.max_score > 0
+    return result.score == result.max_score == MAX_SCORE
 
 
-def feedback_text(graded, student):
-    return (graded["work"] / "feedback" / student / UNIT / "summary.html").read_text()
+class TestUnit04(SimulatedClass):
+    unit, tests, max_score = UNIT, TESTS, MAX_SCORE
+    mistakes, alternatives = MISTAKES, ALTERNATIVES
+    # fit's visible test calls the student's loss_and_gradients: when that raises, fit fails too
+    also_lost = {"transposed_weight_gradient": ["test_logistic_fit"]}
+    jobs = 1  # one at a time: the time-out and memory scenarios then never wait for a busy core
 
+    @classmethod
+    def students(cls):
+        return {**super().students(), **SCENARIOS}
 
-def test_class_size(graded_class):
-    assert len(graded_class["students"]) >= 12
+    @grades
+    def test_class_size(self, graded):
+        assert len(graded["students"]) == len(self.students()) >= 12
 
+    @grades
+    @pytest.mark.parametrize("name", ["deleted_tests_stub_code", "faked_tests_stub_code", "deleted_nnlib"])
+    def test_tampering_with_tests_or_nnlib_never_pays(self, graded, name):
+        result = graded["students"][name]
+        assert result.score == 0, lost(result)
 
-def test_reference_scores_full_marks_and_the_untouched_release_zero(graded_class):
-    students = graded_class["students"]
-    assert full_marks(students["reference"]), [(t.name, t.message) for t in students["reference"].tests]
-    assert all(score == 0 for score in scores(students["untouched_release"]).values())
+    @grades
+    def test_deleted_tests_are_put_back_and_run(self, graded):
+        assert full_marks(graded["students"]["deleted_tests_correct_code"])
 
+    @grades
+    def test_missing_nnlib_is_named_in_the_feedback(self, graded):
+        result = graded["students"]["deleted_nnlib"]
+        assert all("nnlib/ is missing from your submission" in test.message for test in result.tests)
+        assert "nnlib/ is missing from your submission" in feedback_page(graded, UNIT, "deleted_nnlib")
 
-@pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_each_mistake_loses_points_on_its_test_with_the_right_message(graded_class, name):
-    _, test_name, phrase = MISTAKES[name]
-    result = graded_class["students"][name]
-    lost = {test.name for test in result.tests if test.score < test.max_score}
-    assert test_name in lost, f"{name} kept the points of {test_name}"
-    message = next(test.message for test in result.tests if test.name == test_name)
-    assert phrase in message
-    assert phrase in feedback_text(graded_class, name)
+    @grades
+    def test_an_infinite_loop_costs_only_its_test(self, graded):
+        failed = lost(graded["students"]["infinite_loop"])
+        assert list(failed) == ["test_relu_derivative"]
+        assert "did not finish within" in failed["test_relu_derivative"]
 
+    @grades
+    def test_exhausting_memory_costs_only_its_test(self, graded):
+        failed = lost(graded["students"]["memory_hog"])
+        assert list(failed) == ["test_tanh_derivative"] and "MemoryError" in failed["test_tanh_derivative"]
 
-@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
-def test_correct_alternatives_keep_full_marks(graded_class, name):
-    result = graded_class["students"][name]
-    assert full_marks(result), [(t.name, t.message) for t in result.tests if t.score < t.max_score]
+    @grades
+    @pytest.mark.parametrize("name", ["sys_exit_in_a_cell", "huge_print", "stray_runtime_warning"])
+    def test_harmless_disruptions_keep_full_marks(self, graded, name):
+        result = graded["students"][name]
+        assert full_marks(result), lost(result)
 
+    @grades
+    def test_huge_output_is_truncated_in_the_graded_notebook(self, graded):
+        notebook = graded["work"] / "autograded" / "huge_print" / UNIT / f"{UNIT}.ipynb"
+        assert notebook.stat().st_size < 2_000_000
+        assert "output truncated" in notebook.read_text()
 
-@pytest.mark.parametrize("name", ["deleted_tests_stub_code", "faked_tests_stub_code", "deleted_nnlib"])
-def test_tampering_with_tests_or_nnlib_never_pays(graded_class, name):
-    result = graded_class["students"][name]
-    assert result.score == 0, scores(result)
+    @grades
+    def test_a_syntax_error_costs_only_the_tests_of_that_module(self, graded):
+        result = graded["students"]["syntax_error_in_losses"]
+        assert sorted(lost(result)) == ["test_bce_backward", "test_bce_forward", "test_mse_backward",
+                                        "test_mse_forward"]
+        assert "SyntaxError" in lost(result)["test_mse_forward"]
 
+    @grades
+    def test_a_corrupt_notebook_scores_zero_with_a_reason(self, graded):
+        result = graded["students"]["corrupt_notebook"]
+        assert result.score == 0
+        assert any("not valid JSON" in problem for problem in result.problems)
+        assert "not valid JSON" in feedback_page(graded, UNIT, "corrupt_notebook")
+        assert ("corrupt_notebook", result.problems[0]) in graded["report"].failures
 
-def test_deleted_tests_are_put_back_and_run(graded_class):
-    assert full_marks(graded_class["students"]["deleted_tests_correct_code"])
+    @grades
+    def test_tampering_inside_the_kernel_is_overruled_by_the_judge(self, graded):
+        failed = lost(graded["students"]["kernel_cheat"])
+        assert list(failed) == ["test_sigmoid_derivative"]
+        assert failed["test_sigmoid_derivative"].startswith("JudgeError: sigmoid_derivative(z)")
+        assert "sigmoid_derivative(z)" in feedback_page(graded, UNIT, "kernel_cheat")
 
+    @grades
+    def test_grade_table_and_feedback_pages(self, graded):
+        report = graded["report"]
+        with open(report.csv_path) as handle:
+            rows = list(csv.reader(handle))
+        assert rows[0][:4] == ["student_id", "unit", "score", "max_score"]
+        assert len(rows[0]) == 4 + 11 and len(rows) == 1 + len(graded["students"])
+        reference = next(row for row in rows if row[0] == "reference")
+        assert reference[2] == reference[3] == "14"
+        page = graded["work"] / "feedback" / "mean_instead_of_sum" / UNIT / f"{UNIT}.html"
+        text = page.read_text()
+        assert "BEGIN HIDDEN TESTS" not in text and "grade(" not in text
+        assert "autograder/hidden_tests.py" not in text and "autograder/checks.py" not in text
+        assert "Traceback (most recent call last)" not in text
+        summary = report.summary()
+        assert "tests most often failed" in summary and "corrupt_notebook" in summary
 
-def test_missing_nnlib_is_named_in_the_feedback(graded_class):
-    result = graded_class["students"]["deleted_nnlib"]
-    assert all("nnlib/ is missing from your submission" in test.message for test in result.tests)
-    assert "nnlib/ is missing from your submission" in feedback_text(graded_class, "deleted_nnlib")
-
-
-def test_an_infinite_loop_costs_only_its_test(graded_class):
-    result = graded_class["students"]["infinite_loop"]
-    lost = {test.name: test.message for test in result.tests if test.score < test.max_score}
-    assert list(lost) == ["test_relu_derivative"]
-    assert "did not finish within" in lost["test_relu_derivative"]
-
-
-def test_exhausting_memory_costs_only_its_test(graded_class):
-    result = graded_class["students"]["memory_hog"]
-    lost = {test.name: test.message for test in result.tests if test.score < test.max_score}
-    assert list(lost) == ["test_tanh_derivative"] and "MemoryError" in lost["test_tanh_derivative"]
-
-
-@pytest.mark.parametrize("name", ["sys_exit_in_a_cell", "huge_print", "stray_runtime_warning"])
-def test_harmless_disruptions_keep_full_marks(graded_class, name):
-    result = graded_class["students"][name]
-    assert full_marks(result), [(t.name, t.message) for t in result.tests if t.score < t.max_score]
-
-
-def test_huge_output_is_truncated_in_the_graded_notebook(graded_class):
-    graded = graded_class["work"] / "autograded" / "huge_print" / UNIT / f"{UNIT}.ipynb"
-    assert graded.stat().st_size < 2_000_000
-    assert "output truncated" in graded.read_text()
-
-
-def test_a_syntax_error_costs_only_the_tests_of_that_module(graded_class):
-    result = graded_class["students"]["syntax_error_in_losses"]
-    lost = sorted(test.name for test in result.tests if test.score < test.max_score)
-    assert lost == ["test_bce_backward", "test_bce_forward", "test_mse_backward", "test_mse_forward"]
-    assert "SyntaxError" in next(t.message for t in result.tests if t.name == "test_mse_forward")
-
-
-def test_a_corrupt_notebook_scores_zero_with_a_reason(graded_class):
-    result = graded_class["students"]["corrupt_notebook"]
-    assert result.score == 0
-    assert any("not valid JSON" in problem for problem in result.problems)
-    assert "not valid JSON" in feedback_text(graded_class, "corrupt_notebook")
-    assert ("corrupt_notebook", result.problems[0]) in graded_class["report"].failures
-
-
-def test_tampering_inside_the_kernel_is_overruled_by_the_judge(graded_class):
-    result = graded_class["students"]["kernel_cheat"]
-    lost = {test.name: test.message for test in result.tests if test.score < test.max_score}
-    assert list(lost) == ["test_sigmoid_derivative"]
-    assert lost["test_sigmoid_derivative"].startswith("JudgeError: sigmoid_derivative(z)")
-    assert "sigmoid_derivative(z)" in feedback_text(graded_class, "kernel_cheat")
-
-
-def test_no_submitted_file_is_modified_or_lost(graded_class):
-    assert hashes(graded_class["submissions"]) == graded_class["before"]
-
-
-def test_grade_table_and_feedback_pages(graded_class):
-    report = graded_class["report"]
-    with open(report.csv_path) as handle:
-        rows = list(csv.reader(handle))
-    assert rows[0][:4] == ["student_id", "unit", "score", "max_score"]
-    assert len(rows[0]) == 4 + 11 and len(rows) == 1 + len(graded_class["students"])
-    reference = next(row for row in rows if row[0] == "reference")
-    assert reference[2] == reference[3] == "14"
-    page = graded_class["work"] / "feedback" / "mean_instead_of_sum" / UNIT / f"{UNIT}.html"
-    text = page.read_text()
-    assert "BEGIN HIDDEN TESTS" not in text and "grade(" not in text
-    assert "autograder/hidden_tests.py" not in text and "autograder/checks.py" not in text
-    assert "Traceback (most recent call last)" not in text
-    summary = report.summary()
-    assert "tests most often failed" in summary and "corrupt_notebook" in summary
+    @grades
+    def test_a_page_that_cannot_be_rendered_fails_the_feedback_and_is_recorded(self, graded):
+        student = "feedback_cannot_render"
+        assert full_marks(graded["students"][student]) and not graded["students"][student].problems
+        notebook = graded["work"] / "autograded" / student / UNIT / f"{UNIT}.ipynb"
+        intact = notebook.read_bytes()
+        notebook.write_text("{ unreadable")  # nbgrader's generate_feedback now fails on it
+        try:
+            with pytest.raises(FeedbackNotRendered, match=student):
+                write_feedback(UNIT, work_dir=graded["work"])
+        finally:
+            notebook.write_bytes(intact)
+        saved = results.load(UNIT, graded["work"])
+        assert [failure for failure in saved.failures if failure[0] == student] == [(student, RENDER_FAILED)]
+        assert RENDER_FAILED in feedback_page(graded, UNIT, student)

@@ -5,12 +5,11 @@ points of its own test (only that one: the probes isolate predict, update and fi
 with a phrase of the right message in the feedback; correct alternatives keep full marks; no
 submitted file changes.
 """
-import pytest
-
-from simulated_class import grade_class, make_submission
+from grading_harness import SimulatedClass
 
 UNIT = "01_linear_limits"
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+TESTS = ["test_sigmoid", "test_predict", "test_update", "test_fit"]
+MAX_SCORE = 6
 
 STABLE_UPDATE = """
     prediction = 1 if x @ self.w + self.b >= 0 else 0
@@ -116,53 +115,6 @@ ALTERNATIVES = {
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    students = {"reference": lambda release, folder: make_submission(release, folder),
-                "untouched_release": lambda release, folder: make_submission(release, folder,
-                                                                             reference=False)}
-    for name, (regions, _, _) in MISTAKES.items():
-        students[name] = lambda release, folder, regions=regions: make_submission(
-            release, folder, regions=regions)
-    for name, regions in ALTERNATIVES.items():
-        students[name] = lambda release, folder, regions=regions: make_submission(
-            release, folder, regions=regions)
-    return grade_class(UNIT, tmp_path_factory.mktemp("unit01"), students)
-
-
-def lost(result):
-    return {test.name: test.message for test in result.tests if test.score < test.max_score}
-
-
-def feedback(graded, student):
-    return (graded["work"] / "feedback" / student / UNIT / "summary.html").read_text()
-
-
-def test_reference_full_marks_and_untouched_release_zero(graded):
-    reference = graded["students"]["reference"]
-    assert reference.score == reference.max_score == 6, lost(reference)
-    assert [test.name for test in reference.tests] == ["test_sigmoid", "test_predict", "test_update",
-                                                       "test_fit"]
-    untouched = graded["students"]["untouched_release"]
-    assert all(test.score == 0 for test in untouched.tests)
-    assert all("not implemented yet" in test.message for test in untouched.tests)
-
-
-@pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_each_mistake_loses_only_its_test_with_the_right_message(graded, name):
-    _, test_name, phrases = MISTAKES[name]
-    failed = lost(graded["students"][name])
-    assert list(failed) == [test_name], failed
-    for phrase in [phrases] if isinstance(phrases, str) else phrases:
-        assert phrase in failed[test_name]
-        assert phrase in feedback(graded, name)
-
-
-@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
-def test_correct_alternatives_keep_full_marks(graded, name):
-    result = graded["students"][name]
-    assert result.score == result.max_score == 6, lost(result)
-
-
-def test_no_submitted_file_is_modified_or_lost(graded):
-    assert graded["after"] == graded["before"]
+class TestUnit01(SimulatedClass):
+    unit, tests, max_score = UNIT, TESTS, MAX_SCORE
+    mistakes, alternatives = MISTAKES, ALTERNATIVES

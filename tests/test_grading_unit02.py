@@ -6,12 +6,10 @@ OR gate does not cost the XOR network), with a message naming what is wrong. Cor
 keep full marks: gates are graded by what they compute, so other weights (scaled by 10, or a
 different XOR decomposition) are as good as the reference's.
 """
-import pytest
-
-from simulated_class import grade_class, make_submission
+from grading_harness import SimulatedClass
 
 UNIT = "02_xor"
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+MAX_SCORE = 7
 
 TESTS = ["test_step", "test_threshold_layer_forward", "test_and_gate", "test_or_gate",
          "test_nand_gate", "test_xor_network"]
@@ -72,55 +70,6 @@ ALTERNATIVES = {
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    students = {"reference": lambda release, folder: make_submission(release, folder),
-                "untouched_release": lambda release, folder: make_submission(release, folder,
-                                                                             reference=False)}
-    for name, (regions, _, _) in MISTAKES.items():
-        students[name] = lambda release, folder, regions=regions: make_submission(
-            release, folder, regions=regions)
-    for name, regions in ALTERNATIVES.items():
-        students[name] = lambda release, folder, regions=regions: make_submission(
-            release, folder, regions=regions)
-    return grade_class(UNIT, tmp_path_factory.mktemp("class02"), students)
-
-
-def lost(result):
-    return {test.name for test in result.tests if test.score < test.max_score}
-
-
-def feedback_text(graded, student):
-    return (graded["work"] / "feedback" / student / UNIT / "summary.html").read_text()
-
-
-def test_reference_scores_full_marks_and_the_untouched_release_zero(graded):
-    reference, untouched = graded["students"]["reference"], graded["students"]["untouched_release"]
-    assert [test.name for test in reference.tests] == TESTS
-    assert reference.score == reference.max_score == 7, [(t.name, t.message) for t in reference.tests]
-    assert untouched.score == 0 and lost(untouched) == set(TESTS)
-    assert all("not implemented yet" in test.message for test in untouched.tests)
-
-
-@pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_each_mistake_loses_only_its_own_test_with_the_right_message(graded, name):
-    _, test_name, phrases = MISTAKES[name]
-    result = graded["students"][name]
-    assert lost(result) == {test_name}, [(t.name, t.message) for t in result.tests]
-    message = next(test.message for test in result.tests if test.name == test_name)
-    page = feedback_text(graded, name)
-    for phrase in phrases:
-        assert phrase in message, message
-        # the feedback page is HTML: quotes may be escaped there
-        assert phrase.replace("'", "&#x27;") in page or phrase in page
-
-
-@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
-def test_correct_alternatives_keep_full_marks(graded, name):
-    result = graded["students"][name]
-    assert result.score == result.max_score == 7, [(t.name, t.message) for t in result.tests
-                                                   if t.score < t.max_score]
-
-
-def test_no_submitted_file_is_modified_or_lost(graded):
-    assert graded["after"] == graded["before"]
+class TestUnit02(SimulatedClass):
+    unit, tests, max_score = UNIT, TESTS, MAX_SCORE
+    mistakes, alternatives = MISTAKES, ALTERNATIVES

@@ -6,12 +6,11 @@ a student makes several mistakes, each in a different function: since the probes
 functions (Linear.forward runs with fixed weights, Sequential with trusted layers), every other test
 of that student must keep its points. Correct alternatives keep full marks; no submitted file changes.
 """
-import pytest
-
-from simulated_class import grade_class, make_submission
+from grading_harness import SimulatedClass
 
 UNIT = "03_forward_pass"
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+TESTS = ["test_linear_reset_parameters", "test_linear_forward", "test_sigmoid_forward",
+         "test_tanh_forward", "test_relu_forward", "test_sequential_forward"]
 MAX_SCORE = 9
 
 INIT = """
@@ -92,59 +91,6 @@ ALTERNATIVES = {
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    students = {"reference": lambda release, folder: make_submission(release, folder),
-                "untouched_release": lambda release, folder: make_submission(release, folder,
-                                                                             reference=False)}
-    for name, mistakes in MISTAKES.items():
-        regions = [region for region, _, _ in mistakes.values()]
-        students[name] = lambda release, folder, regions=regions: make_submission(
-            release, folder, regions=regions)
-    for name, regions in ALTERNATIVES.items():
-        students[name] = lambda release, folder, regions=regions: make_submission(
-            release, folder, regions=regions)
-    return grade_class(UNIT, tmp_path_factory.mktemp("unit03"), students)
-
-
-def lost(result):
-    return {test.name: test.message for test in result.tests if test.score < test.max_score}
-
-
-def feedback(graded, student):
-    return (graded["work"] / "feedback" / student / UNIT / "summary.html").read_text()
-
-
-def test_reference_full_marks_and_untouched_release_zero(graded):
-    reference = graded["students"]["reference"]
-    assert reference.score == reference.max_score == MAX_SCORE, lost(reference)
-    assert [test.name for test in reference.tests] == [
-        "test_linear_reset_parameters", "test_linear_forward", "test_sigmoid_forward",
-        "test_tanh_forward", "test_relu_forward", "test_sequential_forward"]
-    untouched = graded["students"]["untouched_release"]
-    assert all(test.score == 0 for test in untouched.tests)
-    assert all("not implemented yet" in test.message for test in untouched.tests)
-
-
-def test_mistakes_lose_exactly_their_own_tests(graded):
-    for student, mistakes in MISTAKES.items():
-        expected = {test for _, test, _ in mistakes.values()}
-        assert set(lost(graded["students"][student])) == expected, student
-
-
-@pytest.mark.parametrize("student, mistake", [(student, mistake) for student, mistakes in MISTAKES.items()
-                                              for mistake in mistakes])
-def test_each_mistake_is_named_in_the_message_and_the_feedback(graded, student, mistake):
-    _, test_name, phrase = MISTAKES[student][mistake]
-    assert phrase in lost(graded["students"][student])[test_name]
-    assert phrase in feedback(graded, student)
-
-
-@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
-def test_correct_alternatives_keep_full_marks(graded, name):
-    result = graded["students"][name]
-    assert result.score == result.max_score == MAX_SCORE, lost(result)
-
-
-def test_no_submitted_file_is_modified_or_lost(graded):
-    assert graded["after"] == graded["before"]
+class TestUnit03(SimulatedClass):
+    unit, tests, max_score = UNIT, TESTS, MAX_SCORE
+    mistakes, alternatives = MISTAKES, ALTERNATIVES

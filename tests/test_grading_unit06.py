@@ -12,18 +12,12 @@ softmax cross-entropy, and an accuracy that compares probabilities with labels. 
 alternatives (log-sum-exp by ``np.logaddexp``, loops, a loss that computes its own softmax) keep
 full marks.
 """
-import html
-
-import pytest
-
-from simulated_class import grade_class, make_submission
+from grading_harness import SimulatedClass
 
 UNIT = "06_softmax"
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
-
 TESTS = ["test_softmax", "test_log_softmax", "test_cross_entropy_forward",
          "test_cross_entropy_backward", "test_accuracy"]
-POINTS = 9
+MAX_SCORE = 9
 
 SOFTMAX = """
 exp_shifted = np.exp({shifted})
@@ -138,60 +132,10 @@ ALTERNATIVES = {
     ],
 }
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    students = {"reference": lambda release, folder: make_submission(release, folder),
-                "untouched_release": lambda release, folder: make_submission(release, folder,
-                                                                             reference=False)}
-    for name, mistakes in MISTAKES.items():
-        regions = [region for region, _, _ in mistakes.values()]
-        students[name] = lambda release, folder, regions=regions: make_submission(
-            release, folder, regions=regions)
-    for name, regions in ALTERNATIVES.items():
-        students[name] = lambda release, folder, regions=regions: make_submission(
-            release, folder, regions=regions)
+
+class TestUnit06(SimulatedClass):
+    unit, tests, max_score = UNIT, TESTS, MAX_SCORE
+    mistakes, alternatives = MISTAKES, ALTERNATIVES
     # After the tests the notebook trains a network on the digits (ungraded cells): give a busy
     # machine more than the default 10 s per cell.
-    return grade_class(UNIT, tmp_path_factory.mktemp("class06"), students, cell_timeout=60)
-
-
-def lost(result):
-    return {test.name: test.message for test in result.tests if test.score < test.max_score}
-
-
-def feedback(graded, student):
-    return (graded["work"] / "feedback" / student / UNIT / "summary.html").read_text()
-
-
-def test_reference_scores_full_marks_and_the_untouched_release_zero(graded):
-    reference, untouched = graded["students"]["reference"], graded["students"]["untouched_release"]
-    assert [test.name for test in reference.tests] == TESTS
-    assert reference.score == reference.max_score == POINTS, lost(reference)
-    assert untouched.score == 0 and set(lost(untouched)) == set(TESTS)
-    assert all("not implemented yet" in test.message for test in untouched.tests)
-
-
-@pytest.mark.parametrize("student", sorted(MISTAKES))
-def test_mistakes_lose_exactly_their_own_tests(graded, student):
-    expected = {test for _, test, _ in MISTAKES[student].values()}
-    assert set(lost(graded["students"][student])) == expected, lost(graded["students"][student])
-
-
-@pytest.mark.parametrize("student, mistake", [(student, mistake) for student, mistakes in
-                                              MISTAKES.items() for mistake in mistakes])
-def test_each_mistake_is_named_in_the_message_and_the_feedback(graded, student, mistake):
-    _, test_name, phrases = MISTAKES[student][mistake]
-    message, page = lost(graded["students"][student])[test_name], feedback(graded, student)
-    for phrase in phrases:
-        assert phrase in message, message
-        assert html.escape(phrase) in page or phrase in page   # the feedback page is HTML
-
-
-@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
-def test_correct_alternatives_keep_full_marks(graded, name):
-    result = graded["students"][name]
-    assert result.score == result.max_score == POINTS, lost(result)
-
-
-def test_no_submitted_file_is_modified_or_lost(graded):
-    assert graded["after"] == graded["before"]
+    cell_timeout = 60

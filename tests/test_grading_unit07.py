@@ -10,17 +10,13 @@ correct alternative keeps full marks even where it draws other random numbers th
 ``rng.choice``) or computes in another order (Adam as PyTorch's code writes it, batch norm's
 backward through the variance and the mean, the early-stopping counter from the best epoch).
 """
-import pytest
-
-from simulated_class import grade_class, make_submission
+from grading_harness import SimulatedClass
 
 UNIT = "07_optimizers"
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
-
 TESTS = ["test_iterate_minibatches", "test_sgd_momentum", "test_adagrad", "test_rmsprop", "test_adam",
          "test_glorot_uniform", "test_he_normal", "test_dropout_forward", "test_dropout_backward",
          "test_batchnorm_forward", "test_batchnorm_backward", "test_early_stopping"]
-FULL_MARKS = 16
+MAX_SCORE = 16
 
 # name: (region rewrites, the one test that must lose points, phrases its message must contain)
 MISTAKES = {
@@ -217,56 +213,6 @@ ALTERNATIVES = {
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    students = {"reference": lambda release, folder: make_submission(release, folder),
-                "untouched_release": lambda release, folder: make_submission(release, folder,
-                                                                             reference=False)}
-    for name, (regions, _, _) in MISTAKES.items():
-        students[name] = lambda release, folder, regions=regions: make_submission(
-            release, folder, regions=regions)
-    for name, regions in ALTERNATIVES.items():
-        students[name] = lambda release, folder, regions=regions: make_submission(
-            release, folder, regions=regions)
-    return grade_class(UNIT, tmp_path_factory.mktemp("class07"), students)
-
-
-def lost(result):
-    return {test.name for test in result.tests if test.score < test.max_score}
-
-
-def feedback_text(graded, student):
-    return (graded["work"] / "feedback" / student / UNIT / "summary.html").read_text()
-
-
-def test_reference_scores_full_marks_and_the_untouched_release_zero(graded):
-    reference, untouched = graded["students"]["reference"], graded["students"]["untouched_release"]
-    assert [test.name for test in reference.tests] == TESTS
-    assert reference.score == reference.max_score == FULL_MARKS, \
-        [(t.name, t.message) for t in reference.tests]
-    assert untouched.score == 0 and lost(untouched) == set(TESTS)
-    assert all("not implemented yet" in test.message for test in untouched.tests)
-
-
-@pytest.mark.parametrize("name", sorted(MISTAKES))
-def test_each_mistake_loses_only_its_own_test_with_the_right_message(graded, name):
-    _, test_name, phrases = MISTAKES[name]
-    result = graded["students"][name]
-    assert lost(result) == {test_name}, [(t.name, t.message) for t in result.tests]
-    message = next(test.message for test in result.tests if test.name == test_name)
-    page = feedback_text(graded, name)
-    for phrase in phrases:
-        assert phrase in message, message
-        # the feedback page is HTML: quotes may be escaped there
-        assert phrase.replace("'", "&#x27;") in page or phrase in page
-
-
-@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
-def test_correct_alternatives_keep_full_marks(graded, name):
-    result = graded["students"][name]
-    assert result.score == result.max_score == FULL_MARKS, \
-        [(t.name, t.message) for t in result.tests if t.score < t.max_score]
-
-
-def test_no_submitted_file_is_modified_or_lost(graded):
-    assert graded["after"] == graded["before"]
+class TestUnit07(SimulatedClass):
+    unit, tests, max_score = UNIT, TESTS, MAX_SCORE
+    mistakes, alternatives = MISTAKES, ALTERNATIVES

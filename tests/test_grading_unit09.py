@@ -9,14 +9,9 @@ a student of their own. A correct alternative (a forward that caches the pre-act
 the states, loops everywhere, clipping without PyTorch's 1e-6) keeps full marks; no submitted file
 changes.
 """
-import html
-
-import pytest
-
-from simulated_class import grade_class, make_submission
+from grading_harness import SimulatedClass
 
 UNIT = "09_rnn"
-pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 MAX_SCORE = 7
 TESTS = ["test_rnn_forward", "test_rnn_backward", "test_clip_grad_norm"]
 
@@ -200,65 +195,7 @@ ALTERNATIVES = {
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    students = {"reference": lambda release, folder: make_submission(release, folder),
-                "untouched_release": lambda release, folder: make_submission(release, folder,
-                                                                             reference=False)}
-    for name, mistakes in MISTAKES.items():
-        regions = [region for region, _, _ in mistakes.values()]
-        students[name] = lambda release, folder, regions=regions: make_submission(
-            release, folder, regions=regions)
-    for name, regions in ALTERNATIVES.items():
-        students[name] = lambda release, folder, regions=regions: make_submission(
-            release, folder, regions=regions)
-    return grade_class(UNIT, tmp_path_factory.mktemp("unit09"), students)
-
-
-def lost(result):
-    return {test.name: test.message for test in result.tests if test.score < test.max_score}
-
-
-def feedback(graded, student):
-    return (graded["work"] / "feedback" / student / UNIT / "summary.html").read_text()
-
-
-def test_reference_full_marks_and_untouched_release_zero(graded):
-    reference = graded["students"]["reference"]
-    assert reference.score == reference.max_score == MAX_SCORE, lost(reference)
-    assert [test.name for test in reference.tests] == TESTS
-    untouched = graded["students"]["untouched_release"]
-    assert all(test.score == 0 for test in untouched.tests)
-    assert all("not implemented yet" in test.message for test in untouched.tests)
-
-
-def test_each_student_makes_at_most_one_mistake_per_function():
-    mistakes = [region for student in MISTAKES.values() for region, _, _ in student.values()]
-    for student in MISTAKES.values():  # two mistakes in one function would mix
-        functions = [(module, qualname) for (module, qualname, _), _, _ in student.values()]
-        assert len(functions) == len(set(functions))
-    assert len(mistakes) == 8
-
-
-def test_mistakes_lose_exactly_their_own_tests(graded):
-    for student, mistakes in MISTAKES.items():
-        expected = {test for _, test, _ in mistakes.values()}
-        assert set(lost(graded["students"][student])) == expected, (student, lost(graded["students"][student]))
-
-
-@pytest.mark.parametrize("student, mistake", [(student, mistake) for student, mistakes in MISTAKES.items()
-                                              for mistake in mistakes])
-def test_each_mistake_is_named_in_the_message_and_the_feedback(graded, student, mistake):
-    _, test_name, phrase = MISTAKES[student][mistake]
-    assert phrase in lost(graded["students"][student])[test_name]
-    assert phrase in html.unescape(feedback(graded, student))  # the page escapes quotes and ">"
-
-
-@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
-def test_correct_alternatives_keep_full_marks(graded, name):
-    result = graded["students"][name]
-    assert result.score == result.max_score == MAX_SCORE, lost(result)
-
-
-def test_no_submitted_file_is_modified_or_lost(graded):
-    assert graded["after"] == graded["before"]
+class TestUnit09(SimulatedClass):
+    unit, tests, max_score = UNIT, TESTS, MAX_SCORE
+    mistakes, alternatives = MISTAKES, ALTERNATIVES
+    mistake_count = 8

@@ -220,6 +220,7 @@ def test_grade_refuses_to_start_without_a_sandbox(machine_says, capsys):
     assert "nothing was graded" in error and "--no-sandbox" in error and "namespaces" in error
 
 
+@pytest.mark.slow  # grades a submission with real nbgrader (unsandboxed): not in `make test-fast`
 def test_grading_without_the_sandbox_says_so_in_every_output(tmp_path):
     import csv
     import json

@@ -3,7 +3,6 @@ keeps the notebook responsive while it plays, and its penalty gradients are righ
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
