@@ -217,6 +217,12 @@ def test_the_playground_trains_and_responds_in_the_browser(browser, lab, tmp_pat
     page.close()
 
 
+LAST_IMAGE_DRAWN = """() => {
+    const images = document.querySelectorAll(".jp-OutputArea .widget-image");
+    return images.length > 0 && images[images.length - 1].naturalWidth > 0;
+}"""
+
+
 def test_the_unit_04_assignment_widget_renders(browser, lab, tmp_path):
     page = open_and_run_all(browser, lab, f"{UNIT04}/{UNIT04}.ipynb")
     # The assignment ends with the learning-rate explorer on the student's own model (the whole
@@ -225,6 +231,12 @@ def test_the_unit_04_assignment_widget_renders(browser, lab, tmp_path):
         page.wait_for_selector(".jp-OutputArea .widget-image", state="attached", timeout=360_000)
     except sync_api.TimeoutError:
         pytest.fail(explain(page, tmp_path, "the widget did not appear"))
+    # The image is attached before its first picture arrives (an empty image has no size and is
+    # "not visible"); on a machine busy grading, the first render can take a while.
+    try:
+        page.wait_for_function(LAST_IMAGE_DRAWN, timeout=360_000)
+    except sync_api.TimeoutError:
+        pytest.fail(explain(page, tmp_path, "the widget never drew its picture"))
     image = page.locator(".jp-OutputArea .widget-image").last
     image.scroll_into_view_if_needed()
     sync_api.expect(image).to_be_visible(timeout=30_000)
