@@ -41,9 +41,11 @@ Gradescope's output for it says it was overridden, with the automatic score and 
 into Gradescope's overall output. The gradebook is only read (opened read-only); without one, the
 saved results are exported as they are.
 """
+import contextlib
 import csv
 import io
 import json
+import sqlite3
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -75,16 +77,17 @@ class ManualGrades:
 def read_gradebook(units, work_dir=REPO):
     """The manual scores, comments and student names of ``units`` in ``work_dir/gradebook.db``,
     opened read-only; empty ``ManualGrades`` when there is no gradebook."""
+    from .settings import COURSE_ID
+
     path = Path(work_dir).resolve() / "gradebook.db"
     manual = ManualGrades()
-    if not path.is_file():
+    # mode=ro: SQLite itself refuses any write, whatever nbgrader's Gradebook would try.
+    url = f"file:{path}?mode=ro"
+    if not path.is_file() or not _has_course(url, COURSE_ID):
         return manual
     from nbgrader.api import Gradebook, MissingEntry
 
-    from .settings import COURSE_ID
-
-    # mode=ro: SQLite itself refuses any write, whatever nbgrader's Gradebook would try.
-    with Gradebook(f"sqlite:///file:{path}?mode=ro&uri=true", COURSE_ID) as gradebook:
+    with Gradebook(f"sqlite:///{url}&uri=true", COURSE_ID) as gradebook:
         for student in gradebook.students:
             name = ", ".join(part for part in (student.last_name, student.first_name) if part)
             manual.students[student.id] = (name, student.lms_user_id or "")
@@ -104,6 +107,17 @@ def read_gradebook(units, work_dir=REPO):
                 if comments:
                     manual.comments[unit, student] = comments
     return manual
+
+
+def _has_course(url, course_id):
+    """Whether the SQLite database at ``url`` is a gradebook holding ``course_id`` (nbgrader's
+    ``Gradebook`` would add the course, a write, when it is missing)."""
+    with contextlib.closing(sqlite3.connect(url, uri=True)) as connection:
+        try:
+            return connection.execute("SELECT 1 FROM course WHERE id = ?", (course_id,)).fetchone() \
+                is not None
+        except sqlite3.DatabaseError:  # no course table: not (yet) a gradebook
+            return False
 
 
 def with_manual_grades(unit, students, manual):

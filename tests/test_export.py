@@ -125,10 +125,16 @@ def test_an_interrupted_export_leaves_the_previous_file_whole(tmp_path, monkeypa
     assert leftovers == []
 
 
-def test_without_a_gradebook_the_saved_results_are_exported_as_they_are(tmp_path):
+def test_without_a_gradebook_of_the_course_the_saved_results_are_exported_as_they_are(tmp_path):
+    save_unit_01(tmp_path)
+    expected = [["alice", "1", "3"], ["bob", "2", "3"]]
     manual = read_gradebook([UNIT], tmp_path)
     assert (manual.scores, manual.comments, manual.students) == ({}, {}, {})
+    assert read_csv(export(UNIT, "csv", work_dir=tmp_path)[0])[1:] == expected
     assert not (tmp_path / "gradebook.db").exists()
+    (tmp_path / "gradebook.db").write_bytes(b"")  # an empty file, as a failed first run leaves
+    assert read_csv(export(UNIT, "csv", work_dir=tmp_path)[0])[1:] == expected
+    assert (tmp_path / "gradebook.db").read_bytes() == b""
 
 
 def test_a_manual_grade_reaches_every_export_with_its_comment(tmp_path):
