@@ -30,6 +30,8 @@ EXAMPLES = {
     "export": """
         autograder export 04_single_layer_gradients --format gradescope  # exports/<unit>/gradescope/
         autograder export 04_single_layer_gradients --format csv         # exports/<unit>/<unit>-lms.csv
+        autograder export 04_single_layer_gradients --format canvas      # exports/<unit>/<unit>-canvas.csv
+        autograder export --all --format csv      # exports/all-units/: every graded unit, a total
     """,
     "feedback": """
         autograder feedback 04_single_layer_gradients   # feedback/<student>/<unit>/summary.html
@@ -133,13 +135,20 @@ def run_regrade(args):
 
 
 def run_export(args):
-    from .export import export
+    from .export import ALL_UNITS, TABLE_FORMATS, export, export_all
+    if (args.unit is None) == (not args.all):
+        print("autograder export: name one UNIT, or --all for a table across units", file=sys.stderr)
+        return 2
+    if args.all and args.fmt not in TABLE_FORMATS:
+        print(f"autograder export: --all writes one table ({', '.join(TABLE_FORMATS)}); Gradescope "
+              "takes one unit at a time", file=sys.stderr)
+        return 2
     try:
-        paths = export(args.unit, args.fmt)
+        paths = export_all(args.fmt) if args.all else export(args.unit, args.fmt)
     except FileNotFoundError as error:
         print(f"autograder export: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {len(paths)} file(s) under exports/{args.unit}/")
+    print(f"wrote {len(paths)} file(s) under exports/{ALL_UNITS if args.all else args.unit}/")
     return 0
 
 
@@ -207,10 +216,14 @@ def parser():
     regrade.add_argument("--timeout", type=int, default=None, metavar="SECONDS")
     regrade.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX_HELP)
 
-    export = command("export", "Export the last grading run for Gradescope or an LMS gradebook.",
+    export = command("export", "Export the last grading run for Gradescope, Canvas or an LMS gradebook.",
                      run_export)
-    export.add_argument("unit", type=_unit, metavar="UNIT")
-    export.add_argument("--format", required=True, choices=["gradescope", "csv"], dest="fmt")
+    export.add_argument("unit", type=_unit, metavar="UNIT", nargs="?")
+    export.add_argument("--all", action="store_true",
+                        help="one table of every unit with saved results (csv or canvas)")
+    export.add_argument("--format", required=True, choices=["canvas", "csv", "gradescope"], dest="fmt",
+                        help="canvas: a Canvas gradebook import; csv: a generic LMS table (Moodle, "
+                             "Blackboard); gradescope: a results.json per student")
 
     feedback = command("feedback", "Write HTML feedback for every graded student of a unit.",
                        run_feedback)
