@@ -34,6 +34,9 @@ def gradebook_with_a_manual_grade(work):
     set to 1.5 by hand with a comment, and a comment on a cell that is not a test."""
     from nbgrader.api import Gradebook
 
+    from autograder.nbgrader_api import ensure_tools_on_path
+
+    ensure_tools_on_path()  # a new gradebook runs nbgrader's migrations (the alembic command)
     with Gradebook(f"sqlite:///{work / 'gradebook.db'}", COURSE_ID) as gradebook:
         gradebook.add_assignment(UNIT)
         gradebook.add_notebook(UNIT, UNIT)
