@@ -117,8 +117,9 @@ def _nbgrader_ids(notebook_path):
 
 def _files(folder, pattern):
     """``folder``'s files matching ``pattern`` at any depth (checkpoints left out), shallowest first."""
+    # A symlink is never read: it could point at the reference or another student's work.
     found = [path for path in Path(folder).rglob(pattern)
-             if ".ipynb_checkpoints" not in path.parts and path.is_file()]
+             if ".ipynb_checkpoints" not in path.parts and not path.is_symlink() and path.is_file()]
     return sorted(found, key=lambda path: (len(path.parts), str(path)))
 
 
