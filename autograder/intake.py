@@ -128,7 +128,8 @@ def find_notebook(folder, unit, ids):
 
     Returns ``(path, problem)``: a path, or None and a message for the student. A notebook belongs
     to the unit when it shares more of its grade ids with the source (``ids``) than it has others;
-    one named ``<unit>.ipynb`` is preferred, then the shallowest.
+    one named ``<unit>.ipynb`` is preferred, then the shallowest. Failing that, a notebook named
+    ``<unit>.ipynb`` is taken as it is (its test cells deleted, or the file corrupt).
     """
     notebooks = _files(folder, "*.ipynb")
     matching, unreadable = [], []
@@ -143,9 +144,10 @@ def find_notebook(folder, unit, ids):
     matching.sort(key=lambda path: path.name != f"{unit}.ipynb")  # stable: depth order kept
     if matching:
         return matching[0], None
-    exact = [path for path in unreadable if path.name == f"{unit}.ipynb"]
+    exact = [path for path in notebooks if path.name == f"{unit}.ipynb"]
     if exact:
-        # nbgrader grades it and reports the corrupt file itself (zero, with the reason)
+        # Its test cells deleted, or corrupt: nbgrader restores the tests, or reports the
+        # corrupt file itself (zero, with the reason).
         return exact[0], None
     if unreadable:
         return None, UNREADABLE_NOTEBOOK

@@ -104,8 +104,21 @@ def test_empty_and_unreadable_submissions_get_a_message_for_the_student(path, tm
 @pytest.mark.parametrize("path", PATHS)
 def test_another_units_notebook_is_not_taken_for_this_one(path, tmp_path):
     result, _ = take_in(path, tmp_path, {
-        "carol": lambda folder: hand_in(folder, f"{UNIT}.ipynb", notebook=OTHER_UNIT_SOURCE)})
+        "carol": lambda folder: hand_in(folder, "02_xor.ipynb", notebook=OTHER_UNIT_SOURCE)})
     assert result.students == [] and result.problems == {"carol": intake.NO_NOTEBOOK}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_notebook_under_its_own_name_is_taken_with_its_test_cells_deleted(path, tmp_path):
+    def without_tests(folder):
+        hand_in(folder)
+        notebook = json.loads((folder / f"{UNIT}.ipynb").read_text())
+        notebook["cells"] = [cell for cell in notebook["cells"]
+                             if "nbgrader" not in cell.get("metadata", {})]
+        (folder / f"{UNIT}.ipynb").write_text(json.dumps(notebook))
+
+    result, _ = take_in(path, tmp_path, {"dave": without_tests})
+    assert result.students == ["dave"] and not result.problems and not result.notes
 
 
 @pytest.mark.parametrize("path", PATHS)
