@@ -1,4 +1,4 @@
-"""Intake: turn what students handed in into ``submitted/<student>/<unit>/``, one rule for every path.
+"""Intake: what students handed in becomes ``submitted/<student>/<unit>/``, one rule for both paths.
 
 ``autograder grade UNIT --submissions DIR`` copies an LMS export (one folder per student) and plain
 ``autograder grade UNIT`` takes what ``submitted/`` holds; both go through ``take_in``:
@@ -116,7 +116,7 @@ def _nbgrader_ids(notebook_path):
 
 
 def _files(folder, pattern):
-    """``folder``'s files matching ``pattern`` at any depth (checkpoints left out), shallowest first."""
+    """``folder``'s files matching ``pattern``, any depth, no checkpoints; shallowest first."""
     # A symlink is never read: it could point at the reference or another student's work.
     found = [path for path in Path(folder).rglob(pattern)
              if ".ipynb_checkpoints" not in path.parts and not path.is_symlink() and path.is_file()]

@@ -109,7 +109,7 @@ def test_another_units_notebook_is_not_taken_for_this_one(path, tmp_path):
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_a_notebook_under_its_own_name_is_taken_with_its_test_cells_deleted(path, tmp_path):
+def test_a_notebook_under_its_own_name_is_taken_even_broken(path, tmp_path):
     def without_tests(folder):
         hand_in(folder)
         notebook = json.loads((folder / f"{UNIT}.ipynb").read_text())
@@ -117,8 +117,18 @@ def test_a_notebook_under_its_own_name_is_taken_with_its_test_cells_deleted(path
                              if "nbgrader" not in cell.get("metadata", {})]
         (folder / f"{UNIT}.ipynb").write_text(json.dumps(notebook))
 
-    result, _ = take_in(path, tmp_path, {"dave": without_tests})
-    assert result.students == ["dave"] and not result.problems and not result.notes
+    def corrupt(folder):
+        hand_in(folder)
+        (folder / f"{UNIT}.ipynb").write_text(SOURCE.read_text()[:500])
+
+    def without_nnlib(folder):
+        shutil.rmtree(hand_in(folder) / "nnlib")
+
+    result, _ = take_in(path, tmp_path, {"dave": without_tests, "erin": corrupt,
+                                         "frank": without_nnlib})
+    # nbgrader grades them and says what is wrong (zero for a corrupt file, with the reason)
+    assert result.students == ["dave", "erin", "frank"]
+    assert not result.problems and not result.notes
 
 
 @pytest.mark.parametrize("path", PATHS)
