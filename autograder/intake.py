@@ -13,7 +13,7 @@
 
 The LMS export is only read. In ``submitted/`` (copies made by the grader, or put there by the
 instructor) a submission that has to be unwrapped or renamed is first moved aside, whole, to
-``submitted/<student>/.<unit>.as-submitted/``, so no file is lost.
+``submitted/<student>/.<unit>.as-submitted/`` (``-2``, ``-3``, ... when taken), so no file is lost.
 
 ``import_roster`` puts the class list (``student_id,first_name,last_name,email``) into nbgrader's
 gradebook, so the formgrader shows names.
@@ -216,6 +216,15 @@ def collect(unit, submissions_dir, work_dir, root, mapping=None):
     return intake
 
 
+def _free_name(path):
+    """``path``, or ``path-2``, ``path-3``, ...: the first that does not exist (nothing replaced)."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}-{number}")
+    return candidate
+
+
 def prepare_submitted(unit, work_dir, root, mapping=None):
     """Apply the intake's rules to what ``work_dir/submitted/*/<unit>/`` already holds: mapped
     folder names renamed to ids, nested folders unwrapped, renamed notebooks named back (the
@@ -244,9 +253,7 @@ def prepare_submitted(unit, work_dir, root, mapping=None):
             intake.problems[student] = problem
             continue
         if content != folder or notebook.name != f"{unit}.ipynb":
-            aside = folder.parent / f".{unit}.as-submitted"
-            if aside.exists():
-                shutil.rmtree(aside)
+            aside = _free_name(folder.parent / f".{unit}.as-submitted")
             folder.rename(aside)
             _copy_in(aside / content.relative_to(folder), aside / notebook.relative_to(folder),
                      folder, unit)

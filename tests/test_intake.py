@@ -71,6 +71,17 @@ def test_a_renamed_notebook_is_found_by_its_metadata_renamed_and_noted(path, tmp
         assert (aside / f"{UNIT} (1).ipynb").read_bytes() == SOURCE.read_bytes()
 
 
+def test_a_second_renamed_hand_in_keeps_the_first_one_aside(tmp_path):
+    take_in("submitted", tmp_path, {"alice": lambda folder: hand_in(folder, "first.ipynb")})
+    submitted = tmp_path / "work" / "submitted" / "alice"
+    shutil.rmtree(submitted / UNIT)
+    hand_in(submitted / UNIT, "second.ipynb")
+    intake.take_in(UNIT, tmp_path / "work", REPO)
+    assert (submitted / f".{UNIT}.as-submitted" / "first.ipynb").is_file()
+    assert (submitted / f".{UNIT}.as-submitted-2" / "second.ipynb").is_file()
+    assert (submitted / UNIT / f"{UNIT}.ipynb").is_file()
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_a_nested_submission_is_unwrapped(path, tmp_path):
     result, work = take_in(path, tmp_path, {
