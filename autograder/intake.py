@@ -208,7 +208,12 @@ def collect(unit, submissions_dir, work_dir, root, mapping=None):
         if problem:
             intake.problems[student] = problem
             continue
-        _copy_in(content, notebook, target, unit)
+        try:
+            _copy_in(content, notebook, target, unit)
+        except OSError:  # shutil.Error among them: some of its files could not be copied
+            shutil.rmtree(target, ignore_errors=True)
+            intake.problems[student] = UNREADABLE
+            continue
         intake.students.append(student)
         if notebook.name != f"{unit}.ipynb":
             intake.notes.setdefault(student, []).append(_renamed_note(notebook, unit))

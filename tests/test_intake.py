@@ -112,6 +112,21 @@ def test_empty_and_unreadable_submissions_get_a_message_for_the_student(path, tm
         assert "/" not in message and str(tmp_path) not in message
 
 
+def test_a_submission_that_cannot_be_copied_gets_a_message_and_the_others_are_taken(
+        tmp_path, monkeypatch):
+    copytree = shutil.copytree
+
+    def fails_for_bob(source, target, *args, **kwargs):
+        if "bob" in Path(target).parts:
+            raise shutil.Error([(str(source), str(target), "[Errno 13] Permission denied")])
+        return copytree(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(intake.shutil, "copytree", fails_for_bob)
+    result, work = take_in("export", tmp_path, {"alice": hand_in, "bob": hand_in})
+    assert result.students == ["alice"] and result.problems == {"bob": intake.UNREADABLE}
+    assert not graded_copy(work, "bob").exists()
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_another_units_notebook_is_not_taken_for_this_one(path, tmp_path):
     result, _ = take_in(path, tmp_path, {
