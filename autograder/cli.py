@@ -120,7 +120,7 @@ def run_grade(args):
     try:
         report = grade(args.unit, submissions=args.submissions, cell_timeout=args.timeout,
                        feedback=not args.no_feedback, jobs=args.jobs, sandboxed=not args.no_sandbox,
-                       ids=args.ids, all_submitted=args.all)
+                       id_mapping=args.ids, all_submitted=args.all)
     except SandboxUnavailable as error:
         print(f"autograder grade: nothing was graded: {error}", file=sys.stderr)
         return 2

@@ -123,7 +123,8 @@ def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed
 
 
 def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_timeout=None,
-          feedback=True, jobs=1, students=None, sandboxed=True, ids=None, all_submitted=False):
+          feedback=True, jobs=1, students=None, sandboxed=True, id_mapping=None,
+          all_submitted=False):
     """Autograde every submission of ``unit``; returns a ``GradeReport`` and writes the grade table.
 
     Parameters
@@ -149,8 +150,9 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         Run every student's code in a sandbox of its own (``autograder.sandbox``). Raises
         ``SandboxUnavailable`` before grading anything if that cannot be done here; False
         (``--no-sandbox``) grades without isolation, and the report, CSV and JSON say so.
-    ids : path, optional
-        A CSV ``lms_name,student_id`` naming the student of each LMS folder (``--ids``).
+    id_mapping : path or dict, optional
+        The student id of each LMS folder: ``{lms_name: student_id}`` or a CSV of those two
+        columns (``--ids``).
     all_submitted : bool
         With ``submissions``, also grade again what ``submitted/`` already holds (``--all``).
     """
@@ -163,7 +165,7 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         warnings.warn(isolation, UnsandboxedGrading, stacklevel=2)
     work_dir = Path(work_dir).resolve()
     # One intake for both paths: student ids, the notebook by its metadata, nesting, empty ones.
-    intake = take_in(unit, work_dir, root, submissions=submissions, mapping=ids,
+    intake = take_in(unit, work_dir, root, submissions=submissions, mapping=id_mapping,
                      also_submitted=all_submitted)
     problems = {**intake.unidentified, **intake.problems}
     submitted = intake.students

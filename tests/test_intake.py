@@ -213,6 +213,24 @@ def test_the_cli_refuses_a_bad_mapping_file_before_grading(tmp_path, capsys):
     assert "expected the columns lms_name,student_id" in capsys.readouterr().err
 
 
+def test_the_cli_passes_the_mapping_and_all_to_grade(tmp_path, monkeypatch, capsys):
+    import autograder.grading
+    from autograder.results import GradeReport
+
+    calls = []
+
+    def stand_in(*args, **kwargs):
+        calls.append(kwargs)
+        return GradeReport(UNIT, [], tmp_path / "grades.csv")
+
+    monkeypatch.setattr(autograder.grading, "grade", stand_in)
+    path = tmp_path / "ids.csv"
+    path.write_text("lms_name,student_id\nJane Doe_4711,jdoe\n")
+    assert main(["grade", UNIT, "--submissions", str(tmp_path), "--ids", str(path), "--all"]) == 0
+    assert calls[0]["id_mapping"] == {"Jane Doe_4711": "jdoe"} and calls[0]["all_submitted"]
+    assert f"{UNIT}: no submissions found" in capsys.readouterr().out
+
+
 def test_the_roster_puts_names_in_the_gradebook(tmp_path):
     from nbgrader.api import Gradebook
 

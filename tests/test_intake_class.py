@@ -60,14 +60,14 @@ def graded(tmp_path_factory):
     # already in submitted/ before the run: --submissions must not grade it again
     make_submission(release, work / "submitted" / "earlier" / UNIT)
     before = digest(export)
-    report = grade(UNIT, submissions=export, work_dir=work, ids=mapping, progress=False,
+    report = grade(UNIT, submissions=export, work_dir=work, id_mapping=mapping, progress=False,
                    cell_timeout=10, jobs=2)
     runs["export"] = {"report": report, "work": work, "export_unchanged": digest(export) == before}
 
     work = scratch / "work-submitted"
     for name, build in CLASS.items():
         build(release, work / "submitted" / name / UNIT)
-    report = grade(UNIT, work_dir=work, ids=mapping, progress=False, cell_timeout=10, jobs=2)
+    report = grade(UNIT, work_dir=work, id_mapping=mapping, progress=False, cell_timeout=10, jobs=2)
     runs["submitted"] = {"report": report, "work": work}
 
     # A unit with nothing to grade: only an empty folder handed in.
