@@ -168,9 +168,23 @@ def locate(folder, unit, ids):
     return notebook.parent, notebook, None
 
 
-def _renamed_note(notebook, unit):
-    return (f"note: the notebook was handed in as {notebook.name!r} and graded as {unit}.ipynb "
-            "(no points lost)")
+def _notes(folder, notebook, unit, ids):
+    """Notes for the instructor on the notebook taken from ``folder``: renamed, or one of
+    several copies of the unit's notebook."""
+    notes = []
+    if notebook.name != f"{unit}.ipynb":
+        notes.append(f"note: the notebook was handed in as {notebook.name!r} and graded as "
+                     f"{unit}.ipynb (no points lost)")
+    for other in _files(folder, "*.ipynb"):
+        if other != notebook and other.name != notebook.name:
+            try:
+                found = _nbgrader_ids(other)
+            except ValueError:
+                continue
+            if len(found & ids) > len(found - ids):
+                notes.append(f"note: {other.name!r}, another copy of this unit's notebook, was "
+                             f"handed in too; {notebook.name!r} was graded")
+    return notes
 
 
 def _copy_in(content, notebook, target, unit):
@@ -215,8 +229,9 @@ def collect(unit, submissions_dir, work_dir, root, mapping=None):
             intake.problems[student] = UNREADABLE
             continue
         intake.students.append(student)
-        if notebook.name != f"{unit}.ipynb":
-            intake.notes.setdefault(student, []).append(_renamed_note(notebook, unit))
+        notes = _notes(folder, notebook, unit, ids)
+        if notes:
+            intake.notes[student] = notes
     intake.students.sort()
     return intake
 
@@ -257,14 +272,20 @@ def prepare_submitted(unit, work_dir, root, mapping=None):
         if problem:
             intake.problems[student] = problem
             continue
+        notes = _notes(folder, notebook, unit, ids)
         if content != folder or notebook.name != f"{unit}.ipynb":
             aside = _free_name(folder.parent / f".{unit}.as-submitted")
             folder.rename(aside)
-            _copy_in(aside / content.relative_to(folder), aside / notebook.relative_to(folder),
-                     folder, unit)
-            if notebook.name != f"{unit}.ipynb":
-                intake.notes.setdefault(student, []).append(_renamed_note(notebook, unit))
+            try:
+                _copy_in(aside / content.relative_to(folder),
+                         aside / notebook.relative_to(folder), folder, unit)
+            except OSError:  # what was handed in stays, whole, in ``aside``
+                shutil.rmtree(folder, ignore_errors=True)
+                intake.problems[student] = UNREADABLE
+                continue
         intake.students.append(student)
+        if notes:
+            intake.notes[student] = notes
     intake.students.sort()
     return intake
 

@@ -71,6 +71,18 @@ def test_a_renamed_notebook_is_found_by_its_metadata_renamed_and_noted(path, tmp
         assert (aside / f"{UNIT} (1).ipynb").read_bytes() == SOURCE.read_bytes()
 
 
+@pytest.mark.parametrize("path", PATHS)
+def test_two_copies_of_the_notebook_grade_the_one_under_its_name_and_say_so(path, tmp_path):
+    def two_copies(folder):
+        hand_in(folder)
+        shutil.copy(SOURCE, folder / f"{UNIT} (1).ipynb")
+
+    result, work = take_in(path, tmp_path, {"alice": two_copies})
+    assert result.students == ["alice"]
+    [note] = result.notes["alice"]
+    assert f"'{UNIT} (1).ipynb', another copy" in note and f"'{UNIT}.ipynb' was graded" in note
+
+
 def test_a_second_renamed_hand_in_keeps_the_first_one_aside(tmp_path):
     take_in("submitted", tmp_path, {"alice": lambda folder: hand_in(folder, "first.ipynb")})
     submitted = tmp_path / "work" / "submitted" / "alice"
