@@ -28,7 +28,7 @@ from pathlib import Path
 
 # Letters of any alphabet (accents included), digits and ``_ . @ -``, in words separated by single
 # spaces; not starting with a dot. Folder names are compared in NFC, the form most systems write.
-STUDENT_ID = re.compile(r"^(?!\.)[\w.@-]+( [\w.@-]+)*$")
+STUDENT_ID = re.compile(r"(?!\.)[\w.@-]+( [\w.@-]+)*")
 STUDENT_ID_RULE = ("letters (accents included), digits, '_', '.', '@', '-' and single spaces "
                    "between words, not starting with '.'")
 # Folders an LMS or an operating system adds to an export, never a student's.
@@ -59,7 +59,7 @@ class Intake:
 
 
 def is_student_id(name):
-    return bool(STUDENT_ID.match(name))
+    return bool(STUDENT_ID.fullmatch(name))  # all of it: "$" would let a final newline through
 
 
 def read_mapping(path):

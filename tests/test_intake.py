@@ -179,6 +179,17 @@ def test_one_student_id_rule_for_both_paths(path, tmp_path):
     assert graded_copy(work, "Zoë Martin").is_dir()
 
 
+@pytest.mark.parametrize("name", ["Zoë Martin", "jdoe", "x@uni.edu", "anne-marie.o_neil", "李雷"])
+def test_usable_ids(name):
+    assert intake.is_student_id(name)
+
+
+@pytest.mark.parametrize("name", ["", "jdoe\n", " jdoe", "jane  doe", "doe, jane", ".hidden",
+                                  "a/b", "o'brien", "tab\there"])
+def test_unusable_ids(name):
+    assert not intake.is_student_id(name)
+
+
 def test_a_decomposed_accent_from_an_export_becomes_the_composed_id(tmp_path):
     decomposed = unicodedata.normalize("NFD", "Zoë")
     result, work = take_in("export", tmp_path, {decomposed: hand_in})
