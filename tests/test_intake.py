@@ -83,6 +83,19 @@ def test_two_copies_of_the_notebook_grade_the_one_under_its_name_and_say_so(path
     assert f"'{UNIT} (1).ipynb', another copy" in note and f"'{UNIT}.ipynb' was graded" in note
 
 
+def test_an_export_brings_its_students_only_unless_asked_for_what_submitted_holds(tmp_path):
+    work, export = tmp_path / "work", tmp_path / "export"
+    hand_in(work / "submitted" / "earlier" / UNIT, f"{UNIT} (1).ipynb")
+    hand_in(work / "submitted" / "bob" / UNIT)
+    hand_in(export / "alice")
+    (export / "bob").mkdir()  # bob's new hand-in is empty: it replaces the one submitted/ held
+    brought = intake.take_in(UNIT, work, REPO, submissions=export)
+    assert brought.students == ["alice"] and brought.problems == {"bob": intake.EMPTY}
+    both = intake.take_in(UNIT, work, REPO, submissions=export, also_submitted=True)
+    assert both.students == ["alice", "earlier"] and both.problems == {"bob": intake.EMPTY}
+    assert list(both.notes) == ["earlier"]
+
+
 def test_a_second_renamed_hand_in_keeps_the_first_one_aside(tmp_path):
     take_in("submitted", tmp_path, {"alice": lambda folder: hand_in(folder, "first.ipynb")})
     submitted = tmp_path / "work" / "submitted" / "alice"
