@@ -1,8 +1,8 @@
 """The ``autograder`` command: a thin shell over the library.
 
-Each subcommand (``build``, ``grade``, ``regrade``, ``export``, ``feedback``, ``check``) declares its
-arguments in ``parser()`` and is run by its ``run_<command>(args)``, which calls one library
-function and turns its result into a message and an exit status.
+Each subcommand (``build``, ``grade``, ``regrade``, ``roster``, ``export``, ``feedback``,
+``check``) declares its arguments in ``parser()`` and is run by its ``run_<command>(args)``, which
+calls one library function and turns its result into a message and an exit status.
 """
 import argparse
 import os
@@ -23,6 +23,10 @@ EXAMPLES = {
         autograder grade 04_single_layer_gradients                     # submitted/<student>/<unit>/
         autograder grade 04_single_layer_gradients --submissions lms/  # lms/<student>/...
         autograder grade 04_single_layer_gradients --jobs 4            # four at a time
+        autograder grade 04_single_layer_gradients --submissions lms/ --ids lms-ids.csv
+    """,
+    "roster": """
+        autograder roster import roster.csv   # columns student_id,first_name,last_name,email
     """,
     "regrade": """
         autograder regrade 04_single_layer_gradients alice   # after fixing a grading problem
@@ -87,6 +91,14 @@ def _folder(value):
     return path
 
 
+def _id_mapping(value):
+    from .intake import read_mapping
+    try:
+        return read_mapping(value)
+    except (OSError, ValueError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def _warn_if_unsandboxed(args):
     if args.no_sandbox:
         print(f"autograder {args.command}: WARNING: {UNSANDBOXED}", file=sys.stderr)
@@ -109,7 +121,8 @@ def run_grade(args):
     from .grading import grade
     try:
         report = grade(args.unit, submissions=args.submissions, cell_timeout=args.timeout,
-                       feedback=not args.no_feedback, jobs=args.jobs, sandboxed=not args.no_sandbox)
+                       feedback=not args.no_feedback, jobs=args.jobs, sandboxed=not args.no_sandbox,
+                       id_mapping=args.ids, all_submitted=args.all)
     except SandboxUnavailable as error:
         print(f"autograder grade: nothing was graded: {error}", file=sys.stderr)
         return 2
@@ -132,6 +145,17 @@ def run_regrade(args):
         if test.score < test.max_score:
             print(f"  {test.name}: {test.message}")
     return 1 if result.problems else 0
+
+
+def run_roster(args):
+    from .intake import import_roster
+    try:
+        count = import_roster(args.file, REPO)
+    except (OSError, ValueError) as error:
+        print(f"autograder roster: nothing was imported: {error}", file=sys.stderr)
+        return 2
+    print(f"{count} students in the gradebook")
+    return 0
 
 
 def run_export(args):
@@ -209,12 +233,22 @@ def parser():
     grade.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
                        help="submissions graded at the same time (default: the number of cores)")
     grade.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX_HELP)
+    grade.add_argument("--ids", type=_id_mapping, metavar="MAPPING.csv",
+                       help="a CSV lms_name,student_id: the student id of each LMS folder")
+    grade.add_argument("--all", action="store_true",
+                       help="with --submissions, also grade again what submitted/ already holds")
 
     regrade = command("regrade", "Grade one student's submission of a unit again.", run_regrade)
     regrade.add_argument("unit", type=_unit, metavar="UNIT")
     regrade.add_argument("student", metavar="STUDENT")
     regrade.add_argument("--timeout", type=int, default=None, metavar="SECONDS")
     regrade.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX_HELP)
+
+    roster = command("roster", "Put the class list into the gradebook (the formgrader shows "
+                               "names).", run_roster)
+    roster.add_argument("action", choices=["import"])
+    roster.add_argument("file", type=Path, metavar="FILE.csv",
+                        help="columns student_id,first_name,last_name,email")
 
     export = command("export", "Export the last grading run for Gradescope, Canvas or an LMS gradebook.",
                      run_export)

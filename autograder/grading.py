@@ -8,7 +8,6 @@ import csv
 import json
 import multiprocessing
 import re
-import shutil
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -19,6 +18,7 @@ from tqdm.auto import tqdm
 from . import results
 from . import sandbox
 from .course import get_unit
+from .intake import take_in
 from .nbgrader_api import checked, make_api, quiet_nbgrader
 from .reference import REPO
 from .results import GradeReport, StudentResult, TestResult
@@ -30,7 +30,6 @@ class UnsandboxedGrading(UserWarning):
     """Student code was run without the sandbox (``--no-sandbox``)."""
 
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9_.@-]+$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -40,32 +39,6 @@ def grade_cell_ids(notebook_path):
     return [(cell["metadata"]["nbgrader"]["grade_id"], float(cell["metadata"]["nbgrader"]["points"]))
             for cell in notebook["cells"]
             if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
-
-
-def collect(unit, submissions_dir, work_dir):
-    """Copy an LMS export (one folder per student) into ``work_dir/submitted/<student>/<unit>/``.
-
-    A student's folder may hold the unit's files directly or in a sub-folder (the folder holding
-    ``<unit>.ipynb``, or ``nnlib/`` when the notebook is missing). Returns ``{student: problem}`` for
-    folders that could not be used.
-    """
-    problems = {}
-    for folder in sorted(Path(submissions_dir).iterdir()):
-        if not folder.is_dir():
-            continue
-        student = folder.name
-        if not STUDENT_ID.match(student):
-            problems[student] = ("folder name is not a usable student id (letters, digits, "
-                                 "'_', '.', '@', '-')")
-            continue
-        notebooks = sorted(folder.rglob(f"{unit}.ipynb"))
-        packages = sorted(path.parent for path in folder.rglob("nnlib/__init__.py"))
-        content = notebooks[0].parent if notebooks else (packages[0].parent if packages else folder)
-        target = Path(work_dir) / "submitted" / student / unit
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(content, target, symlinks=True)
-    return problems
 
 
 TIMED_OUT = ("CellTimeoutError", "KeyboardInterrupt")
@@ -150,7 +123,8 @@ def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed
 
 
 def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_timeout=None,
-          feedback=True, jobs=1, students=None, sandboxed=True):
+          feedback=True, jobs=1, students=None, sandboxed=True, id_mapping=None,
+          all_submitted=False):
     """Autograde every submission of ``unit``; returns a ``GradeReport`` and writes the grade table.
 
     Parameters
@@ -159,7 +133,9 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         Unit id, e.g. ``"04_single_layer_gradients"``.
     submissions : path, optional
         A folder of student folders (an LMS export). They are copied into
-        ``work_dir/submitted/<student>/<unit>/``; without it, what is there already is graded.
+        ``work_dir/submitted/<student>/<unit>/`` and only they are graded (the others keep their
+        last results); without it, what is there already is graded. Both paths follow the rules
+        of ``autograder.intake``.
     work_dir : path
         Holds ``submitted/``, ``autograded/``, ``feedback/``, ``grades/`` and the gradebook.
     cell_timeout : int, optional
@@ -174,6 +150,11 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         Run every student's code in a sandbox of its own (``autograder.sandbox``). Raises
         ``SandboxUnavailable`` before grading anything if that cannot be done here; False
         (``--no-sandbox``) grades without isolation, and the report, CSV and JSON say so.
+    id_mapping : path or dict, optional
+        The student id of each LMS folder: ``{lms_name: student_id}`` or a CSV of those two
+        columns (``--ids``).
+    all_submitted : bool
+        With ``submissions``, also grade again what ``submitted/`` already holds (``--all``).
     """
     get_unit(unit)
     if sandboxed:
@@ -183,20 +164,26 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         isolation = UNSANDBOXED
         warnings.warn(isolation, UnsandboxedGrading, stacklevel=2)
     work_dir = Path(work_dir).resolve()
-    problems = collect(unit, submissions, work_dir) if submissions else {}
-    submitted = sorted(path.parent.name for path in (work_dir / "submitted").glob(f"*/{unit}")
-                       if path.is_dir())
+    # One intake for both paths: student ids, the notebook by its metadata, nesting, empty ones.
+    intake = take_in(unit, work_dir, root, submissions=submissions, mapping=id_mapping,
+                     also_submitted=all_submitted)
+    problems = {**intake.unidentified, **intake.problems}
+    submitted = intake.students
     if students is not None:
-        unknown = sorted(set(students) - set(submitted))
+        unknown = sorted(set(students) - set(submitted) - set(problems))
         if unknown:
             raise ValueError(f"no submission of {unit} for {', '.join(unknown)} in "
                              f"{work_dir / 'submitted'}")
-    todo = submitted if students is None else sorted(students)
+        problems = {student: problems[student] for student in students if student in problems}
+    todo = submitted if students is None else sorted(set(students) & set(submitted))
+    # --submissions grades what it brings; the others keep their last results (as regrade does).
+    partial = students is not None or (submissions and not all_submitted)
     api = make_api(root=root, work_dir=work_dir, release_dir=work_dir / ".autograder" / "release",
                    cell_timeout=cell_timeout, sandboxed=sandboxed)
-    with quiet_nbgrader():
-        # Records the unit's test cells in this gradebook (and checks the source notebook).
-        checked(api.generate_assignment(unit, force=True, create=True), f"prepare {unit}")
+    if todo:  # a unit nobody handed in stays out of the gradebook (its points out of the totals)
+        with quiet_nbgrader():
+            # Records the unit's test cells in this gradebook (and checks the source notebook).
+            checked(api.generate_assignment(unit, force=True, create=True), f"prepare {unit}")
     cells = grade_cell_ids(Path(root) / "solutions" / unit / f"{unit}.ipynb")
 
     graded = {}
@@ -220,7 +207,10 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
                 bar.set_postfix_str(futures[future])
                 bar.update()
     bar.close()
-    ordered = results.merge(_previous_students(unit, work_dir) if students is not None else [],
+    for student, notes in intake.notes.items():  # for the instructor; no points lost
+        if student in graded:
+            graded[student].problems.extend(notes)
+    ordered = results.merge(_previous_students(unit, work_dir) if partial else [],
                                   graded.values())
     report = GradeReport(unit, ordered, write_csv(unit, ordered, cells, work_dir / "grades", isolation),
                          isolation)
@@ -228,7 +218,7 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         from .feedback import render_feedback
         # A page that cannot be rendered becomes a problem of its student (report.failures).
         render_feedback(report, work_dir=work_dir, api=api,
-                        students=None if students is None else set(todo))
+                        students=set(graded) if partial else None)
     else:
         results.save(report, work_dir)
     return report

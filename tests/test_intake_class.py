@@ -1,0 +1,165 @@
+"""One small class of unit 01 graded by real nbgrader through each intake path, read back as an
+instructor would: a renamed notebook, a nested folder, an empty submission, an accented id with a
+space, an LMS folder name mapped to an id. The same class is handed in as an LMS export
+(``--submissions``) and as folders already in ``submitted/``; each student must get the same.
+"""
+import hashlib
+import html
+import json
+from pathlib import Path
+
+import pytest
+
+from autograder import intake
+from autograder.settings import course_config
+from simulated_class import make_submission
+
+UNIT = "01_linear_limits"
+MAX_SCORE = 6
+LMS_NAME = "Doe, Jane_4711_assignsubmission_file_"
+RENAMED = f"{UNIT} (1).ipynb"
+PATHS = ["export", "submitted"]
+
+
+def renamed(release, folder):
+    make_submission(release, folder)
+    (folder / f"{UNIT}.ipynb").rename(folder / RENAMED)
+
+
+def nested(release, folder):
+    make_submission(release, folder / "Downloads" / "unit 01" / UNIT)
+
+
+def empty(release, folder):
+    folder.mkdir(parents=True)
+
+
+CLASS = {"renamed": renamed, "nested": nested, "empty": empty, "Zoë Martin": make_submission,
+         LMS_NAME: make_submission}
+
+
+def digest(folder):
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    from autograder.build import build_unit
+    from autograder.grading import grade
+
+    scratch = tmp_path_factory.mktemp("intake")
+    release = build_unit(UNIT, scratch / "release", work_dir=scratch / "build")
+    mapping = scratch / "ids.csv"
+    mapping.write_text(f'lms_name,student_id\n"{LMS_NAME}",jdoe\n', encoding="utf-8")
+    runs = {}
+
+    export, work = scratch / "export", scratch / "work-export"
+    for name, build in CLASS.items():
+        build(release, export / name)
+    # already in submitted/ before the run: --submissions must not grade it again
+    make_submission(release, work / "submitted" / "earlier" / UNIT)
+    before = digest(export)
+    report = grade(UNIT, submissions=export, work_dir=work, id_mapping=mapping, progress=False,
+                   cell_timeout=10, jobs=2)
+    runs["export"] = {"report": report, "work": work, "export_unchanged": digest(export) == before}
+
+    work = scratch / "work-submitted"
+    for name, build in CLASS.items():
+        build(release, work / "submitted" / name / UNIT)
+    report = grade(UNIT, work_dir=work, id_mapping=mapping, progress=False, cell_timeout=10, jobs=2)
+    runs["submitted"] = {"report": report, "work": work}
+
+    # A unit with nothing to grade: only an empty folder handed in.
+    (scratch / "export-02" / "late").mkdir(parents=True)
+    runs["nothing_to_grade"] = grade("02_xor", submissions=scratch / "export-02",
+                                     work_dir=runs["export"]["work"], progress=False)
+    runs["scratch"] = scratch
+    return runs
+
+
+def students(run):
+    return {student.student_id: student for student in run["report"].students}
+
+
+def grades(test):
+    return pytest.mark.slow(pytest.mark.sandbox(test))
+
+
+@grades
+@pytest.mark.parametrize("path", PATHS)
+def test_the_class_is_graded_under_the_students_ids(graded, path):
+    assert sorted(students(graded[path])) == sorted(["renamed", "nested", "empty", "Zoë Martin",
+                                                     "jdoe"])
+
+
+@grades
+@pytest.mark.parametrize("path", PATHS)
+def test_a_renamed_notebook_is_graded_with_a_note_and_no_lost_point(graded, path):
+    result = students(graded[path])["renamed"]
+    assert result.score == result.max_score == MAX_SCORE
+    [note] = result.problems
+    assert RENAMED in note and "no points lost" in note
+    copy = graded[path]["work"] / "submitted" / "renamed" / UNIT
+    assert (copy / f"{UNIT}.ipynb").is_file() and not (copy / RENAMED).exists()
+
+
+@grades
+@pytest.mark.parametrize("path", PATHS)
+def test_nested_accented_and_mapped_submissions_get_full_marks(graded, path):
+    for student in ["nested", "Zoë Martin", "jdoe"]:
+        result = students(graded[path])[student]
+        assert result.score == result.max_score == MAX_SCORE, (student, result)
+        assert result.problems == [], student
+
+
+@grades
+@pytest.mark.parametrize("path", PATHS)
+def test_an_empty_submission_gets_a_message_for_the_student(graded, path):
+    result = students(graded[path])["empty"]
+    assert result.score == 0 and result.max_score == MAX_SCORE
+    assert result.problems == [intake.EMPTY]
+    assert all(test.message == intake.EMPTY for test in result.tests)
+    page = html.unescape((graded[path]["work"] / "feedback" / "empty" / UNIT / "summary.html")
+                         .read_text())
+    assert intake.EMPTY in page
+    assert "NbGraderException" not in page and str(graded["scratch"]) not in page
+
+
+@grades
+def test_submissions_grades_only_what_it_brings_and_reads_the_export_only(graded):
+    work = graded["export"]["work"]
+    assert "earlier" not in students(graded["export"])
+    assert not (work / "autograded" / "earlier").exists()
+    assert graded["export"]["export_unchanged"]
+
+
+@grades
+def test_a_unit_nobody_handed_in_stays_out_of_the_gradebook(graded):
+    from nbgrader.api import Gradebook
+
+    report = graded["nothing_to_grade"]
+    assert [(s.student_id, s.problems) for s in report.students] == [("late", [intake.EMPTY])]
+    directory = course_config(work_dir=graded["export"]["work"]).CourseDirectory
+    with Gradebook(directory.db_url, directory.course_id) as gradebook:
+        assert [assignment.name for assignment in gradebook.assignments] == [UNIT]
+
+
+@grades
+def test_the_roster_names_the_graded_students_in_the_gradebook(graded, tmp_path):
+    from nbgrader.api import Gradebook
+
+    work = graded["export"]["work"]
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,first_name,last_name,email\njdoe,Jane,Doe,jane@uni.edu\n"
+                      "Zoë Martin,Zoë,Martin,zoe@uni.edu\n", encoding="utf-8")
+    assert intake.import_roster(roster, work) == 2
+    directory = course_config(work_dir=work).CourseDirectory
+    with Gradebook(directory.db_url, directory.course_id) as gradebook:
+        names = {student.id: (student.first_name, student.last_name)
+                 for student in gradebook.students}
+        assert names["jdoe"] == ("Jane", "Doe") and names["Zoë Martin"] == ("Zoë", "Martin")
+        # graded, not only listed: the roster names the students the grades belong to
+        assert gradebook.find_submission(UNIT, "jdoe").score == MAX_SCORE
+    saved = json.loads((work / "grades" / f"{UNIT}.json").read_text())
+    assert {student["student_id"] for student in saved["students"]} >= {"jdoe", "Zoë Martin"}
