@@ -43,6 +43,15 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=
     # The student's nnlib must never be replaced by a source version (exact paths: nbgrader
     # ignores globs here). solutions/ holds no nnlib, so this is a second line of defence.
     c.Autograde.exclude_overwriting = {unit: edition_files() for unit in UNIT_IDS}
+    # nbgrader's OverwriteCells compares a test cell with its source *before* the hidden tests were
+    # cleared, so it reports every untouched hidden-test cell as changed (nbgrader issue #1961).
+    c.Autograde.sanitize_preprocessors = [
+        "nbgrader.preprocessors.ClearOutput",
+        "nbgrader.preprocessors.DeduplicateIds",
+        "nbgrader.preprocessors.OverwriteKernelspec",
+        "autograder.preprocessors.OverwriteReleasedCells",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
     c.Autograde.autograde_preprocessors = [
         "autograder.preprocessors.SandboxedExecute",
         "nbgrader.preprocessors.IgnorePattern",
