@@ -79,11 +79,33 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=
     c.LimitOutputSize.max_chars = MAX_OUTPUT_CHARS
     c.JudgeVerdicts.submitted_directory = str(work_dir / "submitted")
 
+    # Releasing writes the unit's nnlib edition as a stage of nbgrader's own step: the formgrader's
+    # "Generate" (generate_assignment --force) removes exercises/<unit>/ first, edition included.
+    c.GenerateAssignment.preprocessors = [
+        "nbgrader.preprocessors.IncludeHeaderFooter",
+        "nbgrader.preprocessors.InstantiateTests",
+        "nbgrader.preprocessors.LockCells",
+        "nbgrader.preprocessors.ClearSolutions",
+        "nbgrader.preprocessors.ClearOutput",
+        "nbgrader.preprocessors.CheckCellMetadata",
+        "nbgrader.preprocessors.ComputeChecksums",
+        "nbgrader.preprocessors.SaveCells",
+        "nbgrader.preprocessors.ClearHiddenTests",
+        "nbgrader.preprocessors.ClearMarkScheme",
+        "nbgrader.preprocessors.ComputeChecksums",
+        "nbgrader.preprocessors.CheckCellMetadata",
+        "autograder.preprocessors.WriteEdition",
+    ]
+    c.WriteEdition.reference_directory = str(root / "nnlib")
+
+    # generate_feedback replaces feedback/<student>/<unit>/ whole; its last stage writes the
+    # student's summary.html there again, from grades/<unit>.json.
     c.GenerateFeedback.preprocessors = [
         "nbgrader.preprocessors.GetGrades",
         "autograder.preprocessors.HideHiddenTests",
         "autograder.preprocessors.TrimTracebacks",
         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+        "autograder.preprocessors.WriteSummaryPage",
     ]
     return c
 

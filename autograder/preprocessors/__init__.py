@@ -5,6 +5,8 @@ from .limitoutputsize import LimitOutputSize
 from .overwritereleasedcells import OverwriteReleasedCells
 from .sandboxedexecute import SandboxedExecute
 from .trimtracebacks import TrimTracebacks
+from .writeedition import WriteEdition
+from .writesummarypage import WriteSummaryPage
 
 __all__ = ["HideHiddenTests", "JudgeVerdicts", "LimitOutputSize", "OverwriteReleasedCells",
-           "SandboxedExecute", "TrimTracebacks"]
+           "SandboxedExecute", "TrimTracebacks", "WriteEdition", "WriteSummaryPage"]
