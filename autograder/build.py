@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 from .course import UNIT_IDS
-from .editions import write_edition
 from .nbgrader_api import checked, make_api, quiet_nbgrader
 from .reference import REPO
 
@@ -35,7 +34,8 @@ def unsaved_work(folder):
 
 
 def build_unit(unit, release_dir, work_dir=None, root=REPO):
-    """Release ``unit`` into ``release_dir/unit``: nbgrader's student notebook + the nnlib edition.
+    """Release ``unit`` into ``release_dir/unit``: nbgrader's student notebook + the nnlib edition
+    (both written by nbgrader's generate step, see ``settings.configure``).
 
     ``work_dir`` receives nbgrader's gradebook (default: the course root). Returns the folder.
     """
@@ -56,7 +56,6 @@ def build_unit(unit, release_dir, work_dir=None, root=REPO):
     api = make_api(root=root, work_dir=work_dir, release_dir=release_dir)
     with quiet_nbgrader():
         checked(api.generate_assignment(unit, force=True, create=True), f"release {unit}")
-    write_edition(unit, target)
     return target
 
 

@@ -57,6 +57,17 @@ def summary_page(unit, student):
                        rows="\n".join(_row(test) for test in student.tests))
 
 
+def write_summary_page(folder, unit, student):
+    """Write ``folder/summary.html`` for ``student`` (a ``results.StudentResult``); returns it.
+    Also a stage of ``nbgrader generate_feedback`` (``preprocessors.WriteSummaryPage``), which
+    replaces the folder."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    page = folder / "summary.html"
+    page.write_text(summary_page(unit, student))
+    return page
+
+
 def render_feedback(report, work_dir=REPO, root=REPO, api=None, students=None):
     """Write the pages of every student of ``report`` (or of ``students``), then save the report.
 
@@ -78,9 +89,7 @@ def render_feedback(report, work_dir=REPO, root=REPO, api=None, students=None):
                 outcome = api.generate_feedback(report.unit, student.student_id, force=True)
             if not outcome.get("success"):
                 student.problems.append(RENDER_FAILED)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "summary.html").write_text(summary_page(report.unit, student))
-        written.append(folder / "summary.html")
+        written.append(write_summary_page(folder, report.unit, student))
     results.save(report, work_dir)
     return written
 

@@ -43,6 +43,15 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=
     # The student's nnlib must never be replaced by a source version (exact paths: nbgrader
     # ignores globs here). solutions/ holds no nnlib, so this is a second line of defence.
     c.Autograde.exclude_overwriting = {unit: edition_files() for unit in UNIT_IDS}
+    # nbgrader's OverwriteCells compares a test cell with its source *before* the hidden tests were
+    # cleared, so it reports every untouched hidden-test cell as changed (nbgrader issue #1961).
+    c.Autograde.sanitize_preprocessors = [
+        "nbgrader.preprocessors.ClearOutput",
+        "nbgrader.preprocessors.DeduplicateIds",
+        "nbgrader.preprocessors.OverwriteKernelspec",
+        "autograder.preprocessors.OverwriteReleasedCells",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
     c.Autograde.autograde_preprocessors = [
         "autograder.preprocessors.SandboxedExecute",
         "nbgrader.preprocessors.IgnorePattern",
@@ -70,11 +79,33 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=
     c.LimitOutputSize.max_chars = MAX_OUTPUT_CHARS
     c.JudgeVerdicts.submitted_directory = str(work_dir / "submitted")
 
+    # Releasing writes the unit's nnlib edition as a stage of nbgrader's own step: the formgrader's
+    # "Generate" (generate_assignment --force) removes exercises/<unit>/ first, edition included.
+    c.GenerateAssignment.preprocessors = [
+        "nbgrader.preprocessors.IncludeHeaderFooter",
+        "nbgrader.preprocessors.InstantiateTests",
+        "nbgrader.preprocessors.LockCells",
+        "nbgrader.preprocessors.ClearSolutions",
+        "nbgrader.preprocessors.ClearOutput",
+        "nbgrader.preprocessors.CheckCellMetadata",
+        "nbgrader.preprocessors.ComputeChecksums",
+        "nbgrader.preprocessors.SaveCells",
+        "nbgrader.preprocessors.ClearHiddenTests",
+        "nbgrader.preprocessors.ClearMarkScheme",
+        "nbgrader.preprocessors.ComputeChecksums",
+        "nbgrader.preprocessors.CheckCellMetadata",
+        "autograder.preprocessors.WriteEdition",
+    ]
+    c.WriteEdition.reference_directory = str(root / "nnlib")
+
+    # generate_feedback replaces feedback/<student>/<unit>/ whole; its last stage writes the
+    # student's summary.html there again, from grades/<unit>.json.
     c.GenerateFeedback.preprocessors = [
         "nbgrader.preprocessors.GetGrades",
         "autograder.preprocessors.HideHiddenTests",
         "autograder.preprocessors.TrimTracebacks",
         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+        "autograder.preprocessors.WriteSummaryPage",
     ]
     return c
 

@@ -206,3 +206,29 @@ def test_every_kernel_is_started_by_the_sandboxed_manager_whatever_the_config_sa
     manager = stage.create_kernel_manager()
     assert isinstance(manager, SandboxedKernelManager) and manager.sandboxed is False
     assert SandboxedExecute().sandboxed is True
+
+
+def test_every_released_test_cell_is_recognised_as_the_released_form_of_its_source():
+    """``OverwriteReleasedCells`` sees an untouched cell as such only if clearing the hidden tests
+    of the source cell gives exactly the released cell: checked for every locked cell of every unit."""
+
+    from autograder.build import units_with_assignments
+    from autograder.preprocessors import OverwriteReleasedCells
+    from autograder.reference import REPO
+
+    stage = OverwriteReleasedCells()
+
+    def locked_cells(path):
+        cells = nbformat.reads(path.read_text(), as_version=4).cells
+        return {cell.metadata.nbgrader["grade_id"]: cell for cell in cells
+                if cell.metadata.get("nbgrader", {}).get("locked")}
+
+    checked = 0
+    for unit in units_with_assignments():
+        sources = locked_cells(REPO / "solutions" / unit / f"{unit}.ipynb")
+        released = locked_cells(REPO / "exercises" / unit / f"{unit}.ipynb")
+        assert sources.keys() == released.keys(), unit
+        for grade_id, cell in sources.items():
+            assert stage.released_source(cell) == released[grade_id].source, (unit, grade_id)
+            checked += 1
+    assert checked > 0

@@ -2,7 +2,11 @@
 from .hidehiddentests import HideHiddenTests
 from .judgeverdicts import JudgeVerdicts
 from .limitoutputsize import LimitOutputSize
+from .overwritereleasedcells import OverwriteReleasedCells
 from .sandboxedexecute import SandboxedExecute
 from .trimtracebacks import TrimTracebacks
+from .writeedition import WriteEdition
+from .writesummarypage import WriteSummaryPage
 
-__all__ = ["HideHiddenTests", "JudgeVerdicts", "LimitOutputSize", "SandboxedExecute", "TrimTracebacks"]
+__all__ = ["HideHiddenTests", "JudgeVerdicts", "LimitOutputSize", "OverwriteReleasedCells",
+           "SandboxedExecute", "TrimTracebacks", "WriteEdition", "WriteSummaryPage"]
