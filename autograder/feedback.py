@@ -9,6 +9,7 @@ import html
 from pathlib import Path
 
 from . import results
+from .files import write_atomically
 from .nbgrader_api import make_api, quiet_nbgrader
 from .reference import REPO
 
@@ -78,8 +79,7 @@ def render_feedback(report, work_dir=REPO, root=REPO, api=None, students=None):
                 outcome = api.generate_feedback(report.unit, student.student_id, force=True)
             if not outcome.get("success"):
                 student.problems.append(RENDER_FAILED)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "summary.html").write_text(summary_page(report.unit, student))
+        write_atomically(folder / "summary.html", summary_page(report.unit, student))
         written.append(folder / "summary.html")
     results.save(report, work_dir)
     return written

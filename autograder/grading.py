@@ -1,16 +1,26 @@
 """``autograder grade``: autograde every submission of a unit, then write feedback and a grade table.
 
-Each submission is graded on its own, so a crash, a time-out or a corrupt notebook costs only that
-student; at the end the report lists every submission that could not be graded. Submitted files are
-only read: nbgrader works on copies in ``autograded/``.
+Each submission is graded on its own, in a worker process, so a crash, a time-out or a corrupt
+notebook costs only that student; at the end the report lists every submission that could not be
+graded. Submitted files are only read: nbgrader works on copies in ``autograded/``.
+
+Nothing is lost: the grade table and results are written only when every submission is graded,
+each file in one step, and each run is kept in ``grades/<unit>/<run>.*`` (``autograder history``).
+Ctrl-C or SIGTERM stops the run within seconds and records nothing (``autograder.stopping``); the
+next run grades every submission again, so no result of a stopped run can outlive a changed
+submission or setting. Third-party warnings go to the run's log, ``grades/<unit>/<run>.log``.
 """
+import contextlib
 import csv
+import io
 import json
+import logging
 import multiprocessing
 import re
 import shutil
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -18,7 +28,9 @@ from tqdm.auto import tqdm
 
 from . import results
 from . import sandbox
+from . import stopping
 from .course import get_unit
+from .files import write_atomically
 from .nbgrader_api import checked, make_api, quiet_nbgrader
 from .reference import REPO
 from .results import GradeReport, StudentResult, TestResult
@@ -28,6 +40,16 @@ from .settings import CELL_TIMEOUT
 
 class UnsandboxedGrading(UserWarning):
     """Student code was run without the sandbox (``--no-sandbox``)."""
+
+
+class NoSubmissions(FileNotFoundError):
+    """No submission of the unit was found; nothing was graded or changed. The message says where
+    the run looked."""
+
+
+# Recorded for a student whose worker process was killed twice (by the OS, out of memory...).
+WORKER_KILLED = ("not graded: the process grading this submission was killed (twice), not by "
+                 "the student's code; grade it again with `autograder regrade`")
 
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_.@-]+$")
@@ -174,6 +196,10 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         Run every student's code in a sandbox of its own (``autograder.sandbox``). Raises
         ``SandboxUnavailable`` before grading anything if that cannot be done here; False
         (``--no-sandbox``) grades without isolation, and the report, CSV and JSON say so.
+
+    Raises ``NoSubmissions`` (changing nothing) when there is nothing to grade, and
+    ``stopping.GradingStopped`` on SIGINT or SIGTERM, having recorded nothing of this run; its
+    message says what was kept.
     """
     get_unit(unit)
     if sandboxed:
@@ -183,55 +209,158 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         isolation = UNSANDBOXED
         warnings.warn(isolation, UnsandboxedGrading, stacklevel=2)
     work_dir = Path(work_dir).resolve()
+    with stopping.stop_on_signals():
+        try:
+            return _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs,
+                          students, sandboxed, isolation)
+        except stopping.GradingStopped as stop:
+            if stop.recorded:
+                raise
+            raise stopping.GradingStopped(stop.signum, _what_was_kept(unit, work_dir, stop)) from None
+
+
+def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs, students,
+           sandboxed, isolation):
     problems = collect(unit, submissions, work_dir) if submissions else {}
     submitted = sorted(path.parent.name for path in (work_dir / "submitted").glob(f"*/{unit}")
                        if path.is_dir())
+    if not submitted and not problems:
+        where = f"{work_dir / 'submitted'}/<student>/{unit}/"
+        raise NoSubmissions(f"no submissions of {unit} found: looked in "
+                            + (f"{Path(submissions).resolve()} (copied into {where})" if submissions
+                               else where) + "; nothing was graded or changed")
     if students is not None:
         unknown = sorted(set(students) - set(submitted))
         if unknown:
             raise ValueError(f"no submission of {unit} for {', '.join(unknown)} in "
                              f"{work_dir / 'submitted'}")
     todo = submitted if students is None else sorted(students)
-    api = make_api(root=root, work_dir=work_dir, release_dir=work_dir / ".autograder" / "release",
-                   cell_timeout=cell_timeout, sandboxed=sandboxed)
-    with quiet_nbgrader():
-        # Records the unit's test cells in this gradebook (and checks the source notebook).
-        checked(api.generate_assignment(unit, force=True, create=True), f"prepare {unit}")
-    cells = grade_cell_ids(Path(root) / "solutions" / unit / f"{unit}.ipynb")
+    run = results.new_run(unit, work_dir)
+    log_path = results.runs_folder(unit, work_dir) / f"{run}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with _warnings_to(log_path):
+        api = stopping.Checked(make_api(root=root, work_dir=work_dir,
+                                        release_dir=work_dir / ".autograder" / "release",
+                                        cell_timeout=cell_timeout, sandboxed=sandboxed))
+        with quiet_nbgrader():
+            # Records the unit's test cells in this gradebook (and checks the source notebook).
+            checked(api.generate_assignment(unit, force=True, create=True), f"prepare {unit}")
+        cells = grade_cell_ids(Path(root) / "solutions" / unit / f"{unit}.ipynb")
 
-    graded = {}
-    for student, problem in problems.items():
-        graded[student] = StudentResult(student, [TestResult(name, 0.0, points, problem)
-                                                   for name, points in cells], [problem])
-    arguments = (root, work_dir, cell_timeout, cells, sandboxed)
-    bar = tqdm(total=len(todo), desc=f"grading {unit}", unit="submission", disable=not progress)
-    if jobs <= 1:
-        for student in todo:
-            bar.set_postfix_str(student)
-            graded[student] = _grade_student(unit, student, *arguments)
-            bar.update()
-    else:
+        graded = {}
+        for student, problem in problems.items():
+            graded[student] = StudentResult(student, [TestResult(name, 0.0, points, problem)
+                                                       for name, points in cells], [problem])
+        arguments = (root, work_dir, cell_timeout, cells, sandboxed)
+        bar = tqdm(total=len(todo), desc=f"grading {unit}", unit="submission", disable=not progress)
+        try:
+            graded.update(_grade_in_workers(unit, todo, arguments, jobs, log_path, bar))
+        finally:
+            bar.close()
+        ordered = results.merge(_previous_students(unit, work_dir) if students is not None else [],
+                                graded.values())
+        report = GradeReport(unit, ordered, work_dir / "grades" / f"{unit}.csv", isolation)
+        try:
+            # The run is finished: its results are published together (a signal waits for them).
+            with stopping.deferred():
+                write_csv(unit, ordered, cells, work_dir / "grades", isolation, run=run)
+                results.save(report, work_dir, run=run)
+            if feedback:
+                from .feedback import render_feedback
+                # A page that cannot be rendered becomes a problem of its student
+                # (report.failures), saved in grades/<unit>.json by render_feedback; the run's own
+                # copy follows it.
+                render_feedback(report, work_dir=work_dir, api=api,
+                                students=None if students is None else set(todo))
+                with stopping.deferred():
+                    results.save(report, work_dir, run=run)
+        except stopping.GradingStopped as stop:
+            raise stopping.GradingStopped(
+                stop.signum, f"stopped by {stop.signal_name} after this run's results were saved "
+                f"({report.csv_path} and .json, run {run}); some feedback pages may be missing: "
+                f"`autograder feedback {unit}` writes them", recorded=True) from None
+    return report
+
+
+def _grade_in_workers(unit, todo, arguments, jobs, log_path, bar):
+    """``{student: StudentResult}`` for ``todo``, graded by ``jobs`` worker processes.
+
+    When the OS kills a worker, the pool breaks and every submission it had not returned fails with
+    ``BrokenProcessPool``: those are graded again in a fresh pool, and a submission whose grading
+    is killed a second time is recorded with ``WORKER_KILLED``. Finished results are kept.
+    """
+    graded, attempts = {}, {}
+    while todo:
+        broken = []
         context = multiprocessing.get_context("spawn")  # no kernels or sockets shared with workers
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                   initializer=stopping.prepare_worker, initargs=(str(log_path),))
+        try:
             futures = {pool.submit(_grade_student, unit, student, *arguments): student
                        for student in todo}
-            for future in as_completed(futures):
-                graded[futures[future]] = future.result()
-                bar.set_postfix_str(futures[future])
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    student = futures[future]
+                    try:
+                        graded[student] = future.result()
+                    except BrokenProcessPool:
+                        broken.append(student)
+                        continue
+                    bar.set_postfix_str(student)
+                    bar.update()
+        except BaseException:
+            workers = list((pool._processes or {}).values())  # before shutdown forgets them
+            pool.shutdown(wait=False, cancel_futures=True)
+            stopping.end_workers(workers)
+            raise
+        pool.shutdown(wait=True)
+        todo = []
+        for student in broken:
+            attempts[student] = attempts.get(student, 0) + 1
+            if attempts[student] < 2:
+                todo.append(student)
+            else:
+                graded[student] = StudentResult(student, [TestResult(name, 0.0, points,
+                                                                     WORKER_KILLED)
+                                                          for name, points in arguments[3]],
+                                                [WORKER_KILLED])
                 bar.update()
-    bar.close()
-    ordered = results.merge(_previous_students(unit, work_dir) if students is not None else [],
-                                  graded.values())
-    report = GradeReport(unit, ordered, write_csv(unit, ordered, cells, work_dir / "grades", isolation),
-                         isolation)
-    if feedback:
-        from .feedback import render_feedback
-        # A page that cannot be rendered becomes a problem of its student (report.failures).
-        render_feedback(report, work_dir=work_dir, api=api,
-                        students=None if students is None else set(todo))
-    else:
-        results.save(report, work_dir)
-    return report
+        if todo:
+            bar.write(f"a grading process was killed while {', '.join(todo)} waited or were "
+                      "graded: grading them again")
+    return graded
+
+
+@contextlib.contextmanager
+def _warnings_to(log_path):
+    """Python warnings of the grading process (SQLAlchemy's, jupyter_client's) go to the run's
+    log, not the instructor's terminal; the workers' output goes there too
+    (``stopping.prepare_worker``)."""
+    handler = logging.FileHandler(log_path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    logger = logging.getLogger("py.warnings")
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    logging.captureWarnings(True)
+    try:
+        yield
+    finally:
+        logging.captureWarnings(False)
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+        handler.close()
+
+
+def _what_was_kept(unit, work_dir, stop):
+    """The one line a run stopped before its results were saved ends with."""
+    latest = results.results_path(unit, work_dir)
+    kept = (f"{latest} and {latest.with_suffix('.csv').name} are unchanged" if latest.is_file()
+            else "there were no earlier results")
+    return (f"stopped by {stop.signal_name}: nothing of this run was recorded; {kept}. Run the same "
+            "command again to grade every submission.")
 
 
 def _previous_students(unit, work_dir):
@@ -242,19 +371,20 @@ def _previous_students(unit, work_dir):
         return []
 
 
-def write_csv(unit, students, cells, folder, isolation=""):
+def write_csv(unit, students, cells, folder, isolation="", run=None):
     """``grades/<unit>.csv``: student_id, unit, score, max_score, then one column per test cell;
-    graded with ``--no-sandbox``, a last column ``isolation`` says so on every row."""
+    graded with ``--no-sandbox``, a last column ``isolation`` says so on every row. A ``run`` also
+    keeps its own copy, ``grades/<unit>/<run>.csv``, written first."""
     unsandboxed = isolation == UNSANDBOXED
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{unit}.csv"
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student_id", "unit", "score", "max_score"] + [name for name, _ in cells]
-                        + ["isolation"] * unsandboxed)
-        for result in students:
-            by_name = {test.name: test.score for test in result.tests}
-            writer.writerow([result.student_id, unit, f"{result.score:g}", f"{result.max_score:g}"]
-                            + [f"{by_name.get(name, 0.0):g}" for name, _ in cells]
-                            + ["none (--no-sandbox)"] * unsandboxed)
-    return path
+    table = io.StringIO(newline="")
+    writer = csv.writer(table)
+    writer.writerow(["student_id", "unit", "score", "max_score"] + [name for name, _ in cells]
+                    + ["isolation"] * unsandboxed)
+    for result in students:
+        by_name = {test.name: test.score for test in result.tests}
+        writer.writerow([result.student_id, unit, f"{result.score:g}", f"{result.max_score:g}"]
+                        + [f"{by_name.get(name, 0.0):g}" for name, _ in cells]
+                        + ["none (--no-sandbox)"] * unsandboxed)
+    if run is not None:
+        write_atomically(Path(folder) / unit / f"{run}.csv", table.getvalue())
+    return write_atomically(Path(folder) / f"{unit}.csv", table.getvalue())
