@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import re
 import shutil
+import signal
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -151,6 +152,7 @@ _WORKER_API = {}
 
 def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed):
     """Autograde one submission and read back its scores and messages (runs in a worker)."""
+    stopping.starting(student)
     key = (str(root), str(work_dir), cell_timeout, sandboxed)
     if key not in _WORKER_API:
         _WORKER_API[key] = make_api(root=root, work_dir=work_dir,
@@ -286,18 +288,22 @@ def _grade_in_workers(unit, todo, arguments, jobs, log_path, bar):
     """``{student: StudentResult}`` for ``todo``, graded by ``jobs`` worker processes.
 
     When the OS kills a worker, the pool breaks and every submission it had not returned fails with
-    ``BrokenProcessPool``: those are graded again in a fresh pool, and a submission whose grading
-    is killed a second time is recorded with ``WORKER_KILLED``. Finished results are kept.
+    ``BrokenProcessPool``: the run says whose grading was killed, and grades those submissions
+    again in a fresh pool; a submission whose grading is killed a second time is recorded with
+    ``WORKER_KILLED``. Finished results are kept.
     """
     graded, attempts = {}, {}
+    context = multiprocessing.get_context("spawn")  # no kernels or sockets shared with workers
+    started = context.SimpleQueue()
     while todo:
         broken = []
-        context = multiprocessing.get_context("spawn")  # no kernels or sockets shared with workers
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                   initializer=stopping.prepare_worker, initargs=(str(log_path),))
+                                   initializer=stopping.prepare_worker,
+                                   initargs=(str(log_path), started))
         try:
             futures = {pool.submit(_grade_student, unit, student, *arguments): student
                        for student in todo}
+            workers = list(pool._processes.values())  # all started by now (one per submit)
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -316,6 +322,17 @@ def _grade_in_workers(unit, todo, arguments, jobs, log_path, bar):
             stopping.end_workers(workers)
             raise
         pool.shutdown(wait=True)
+        if broken:
+            grading = {}
+            while not started.empty():
+                pid, student = started.get()
+                grading[pid] = student
+            # The pool ends its other workers with SIGTERM (they exit 128 + 15); not the killed one.
+            killed = sorted(grading[worker.pid] for worker in workers if worker.pid in grading
+                            and worker.exitcode not in (None, 128 + signal.SIGTERM, -signal.SIGTERM)
+                            and grading[worker.pid] in broken)
+            bar.write(f"{unit}: the process grading {' and '.join(killed) or 'a submission'} was "
+                      f"killed (not by student code); grading again: {', '.join(sorted(broken))}")
         todo = []
         for student in broken:
             attempts[student] = attempts.get(student, 0) + 1
@@ -327,9 +344,6 @@ def _grade_in_workers(unit, todo, arguments, jobs, log_path, bar):
                                                           for name, points in arguments[3]],
                                                 [WORKER_KILLED])
                 bar.update()
-        if todo:
-            bar.write(f"a grading process was killed while {', '.join(todo)} waited or were "
-                      "graded: grading them again")
     return graded
 
 

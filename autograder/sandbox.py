@@ -28,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 def _package_folder(name):
@@ -232,6 +233,7 @@ def remove_process_group(group):
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)  # a killed process leaves the group when it has exited
     with contextlib.suppress(OSError):
         group.rmdir()
     _LIVE_GROUPS.discard(group)

@@ -6,9 +6,9 @@ which would record "could not be autograded: KeyboardInterrupt" against a studen
 are graded in worker processes that ignore Ctrl-C, and the grading process, on SIGINT or SIGTERM:
 
 1. raises ``GradingStopped`` (a ``BaseException``, like ``KeyboardInterrupt``) where it waits;
-2. cancels the queued submissions and ends each worker (``end_workers``): a worker ends the process
-   group of everything it started (kernels and judged children run in sessions of their own, in
-   bubblewrap sandboxes that die with their PID namespace), then exits;
+2. cancels the queued submissions and ends each worker and everything it started (``end_workers``:
+   kernels and judged children run in sessions of their own, in bubblewrap sandboxes that die with
+   their PID namespace, so each one's process group is killed by PID);
 3. records nothing of the stopped run: the results of the last finished run stay as they were.
 
 While the results of a finished run are written (``deferred``), a signal waits until they all are.
@@ -17,13 +17,11 @@ import contextlib
 import os
 import signal
 import threading
-import time
 from pathlib import Path
 
 from . import sandbox
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-WORKER_GRACE_SECONDS = 1.0  # a worker's own clean-up; then it and its processes are killed
 
 
 class GradingStopped(BaseException):
@@ -143,9 +141,14 @@ def _end_this_worker(signum, frame):
     os._exit(128 + signum)
 
 
-def prepare_worker(log_path=None):
+_started = {"queue": None}  # in a worker: where it says which submission it starts
+
+
+def prepare_worker(log_path=None, started=None):
     """A grading worker's initializer: Ctrl-C is the grading process's to handle, SIGTERM ends the
-    worker and its processes, and what it prints (third-party warnings, logs) goes to ``log_path``."""
+    worker and its processes, and what it prints (third-party warnings, logs) goes to ``log_path``.
+    ``started`` is a queue on which ``starting`` tells the grading process who is graded where."""
+    _started["queue"] = started
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _end_this_worker)
     if log_path is not None:
@@ -155,17 +158,40 @@ def prepare_worker(log_path=None):
         os.close(log)
 
 
+def starting(student):
+    """In a worker: tell the grading process that this worker grades ``student`` now."""
+    if _started["queue"] is not None:
+        _started["queue"].put((os.getpid(), student))
+
+
+def _cgroups_of(pids):
+    """The autograder's cgroups (``sandbox.create_process_group``) that hold any of ``pids``."""
+    groups = set()
+    for pid in pids:
+        try:
+            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            path = line.split(":", 2)[-1]
+            if "/autograder-" in path:
+                for root in (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/pids")):
+                    if (root / path.lstrip("/")).is_dir():
+                        groups.add(root / path.lstrip("/"))
+    return groups
+
+
 def end_workers(processes):
-    """End the worker ``processes`` (``multiprocessing.Process``) and what they started, within
-    about ``WORKER_GRACE_SECONDS``: SIGTERM first (each ends its own processes), then SIGKILL."""
-    below = {process.pid: descendants(process.pid) for process in processes}
+    """End the worker ``processes`` (``multiprocessing.Process``) and everything they started, at
+    once: SIGKILL to the process group of each process below them (kernels, judged children: each
+    a bubblewrap sandbox in a session of its own, whose PID namespace dies with it), then to the
+    workers; then their cgroups are removed. A worker's own clean-up could take seconds (a kernel
+    shutting down); nothing of theirs is kept anyway."""
+    below = [pid for process in processes for pid in descendants(process.pid)]
+    groups = _cgroups_of(below)
+    kill_processes(below)
+    kill_processes([process.pid for process in processes])
     for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + WORKER_GRACE_SECONDS
-    for process in processes:
-        process.join(max(0.0, deadline - time.monotonic()))
-    for process in processes:
-        if process.exitcode is None:  # stuck: kill it and, by PID, what it had started
-            kill_processes([process.pid, *below[process.pid]])
-            process.join(0.5)
+        process.join(1.0)
+    for group in groups:
+        sandbox.remove_process_group(group)
