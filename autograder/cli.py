@@ -1,8 +1,9 @@
 """The ``autograder`` command: a thin shell over the library.
 
-Each subcommand (``build``, ``grade``, ``regrade``, ``roster``, ``export``, ``feedback``,
-``check``) declares its arguments in ``parser()`` and is run by its ``run_<command>(args)``, which
-calls one library function and turns its result into a message and an exit status.
+Each subcommand (``build``, ``grade``, ``regrade``, ``roster``, ``history``, ``restore``,
+``export``, ``feedback``, ``check``) declares its arguments in ``parser()`` and is run by its
+``run_<command>(args)``, which calls one library function and turns its result into a message and
+an exit status.
 """
 import argparse
 import os
@@ -30,6 +31,12 @@ EXAMPLES = {
     """,
     "regrade": """
         autograder regrade 04_single_layer_gradients alice   # after fixing a grading problem
+    """,
+    "history": """
+        autograder history 04_single_layer_gradients   # each finished run: date, count, mean
+    """,
+    "restore": """
+        autograder restore 04_single_layer_gradients 2026-12-07T124012Z   # that run's grades again
     """,
     "export": """
         autograder export 04_single_layer_gradients --format gradescope  # exports/<unit>/gradescope/
@@ -118,7 +125,8 @@ def run_build(args):
 
 def run_grade(args):
     _warn_if_unsandboxed(args)
-    from .grading import grade
+    from .grading import NoSubmissions, grade
+    from .stopping import GradingStopped
     try:
         report = grade(args.unit, submissions=args.submissions, cell_timeout=args.timeout,
                        feedback=not args.no_feedback, jobs=args.jobs, sandboxed=not args.no_sandbox,
@@ -126,25 +134,61 @@ def run_grade(args):
     except SandboxUnavailable as error:
         print(f"autograder grade: nothing was graded: {error}", file=sys.stderr)
         return 2
+    except NoSubmissions as error:
+        print(f"autograder grade: {error}", file=sys.stderr)
+        return 2
+    except GradingStopped as stop:
+        print(f"\nautograder grade: {stop}", file=sys.stderr)
+        return stop.exit_status
     print(report.summary())
     return 1 if report.failures else 0
 
 
 def run_regrade(args):
     _warn_if_unsandboxed(args)
-    from .grading import grade
+    from .grading import NoSubmissions, grade
+    from .stopping import GradingStopped
     try:
         report = grade(args.unit, students=[args.student], cell_timeout=args.timeout,
                        sandboxed=not args.no_sandbox)
-    except (ValueError, SandboxUnavailable) as error:
+    except (ValueError, SandboxUnavailable, NoSubmissions) as error:
         print(f"autograder regrade: {error}", file=sys.stderr)
         return 2
+    except GradingStopped as stop:
+        print(f"\nautograder regrade: {stop}", file=sys.stderr)
+        return stop.exit_status
     result = next(s for s in report.students if s.student_id == args.student)
     print(f"{args.student}: {result.score:g} / {result.max_score:g}")
     for test in result.tests:
         if test.score < test.max_score:
             print(f"  {test.name}: {test.message}")
     return 1 if result.problems else 0
+
+
+def run_history(args):
+    from .results import history
+    runs = history(args.unit, REPO)
+    if not runs:
+        print(f"autograder history: no finished run of {args.unit} yet", file=sys.stderr)
+        return 2
+    print(f"{'run (UTC)':<22} {'submissions':>11} {'mean':>12}")
+    for run in runs:
+        print(f"{run.name:<22} {run.students:>11} {run.mean:>7.2f} / {run.max_score:<4g}"
+              + ("  current" if run.current else ""))
+    return 0
+
+
+def run_restore(args):
+    from .results import restore
+    try:
+        paths = restore(args.unit, args.run_name, REPO)
+    except FileNotFoundError as error:
+        print(f"autograder restore: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.unit}: the grades of run {args.run_name} are current again "
+          f"({', '.join(path.name for path in paths)}); `autograder feedback {args.unit}` rewrites "
+          "the feedback pages from them")
+    return 0
 
 
 def run_roster(args):
@@ -249,6 +293,15 @@ def parser():
     roster.add_argument("action", choices=["import"])
     roster.add_argument("file", type=Path, metavar="FILE.csv",
                         help="columns student_id,first_name,last_name,email")
+
+    history = command("history", "List the finished grading runs of a unit (kept in "
+                                 "grades/<unit>/).", run_history)
+    history.add_argument("unit", type=_unit, metavar="UNIT")
+
+    restore = command("restore", "Make an earlier run's grades the current grades/<unit>.json and "
+                                 ".csv again.", run_restore)
+    restore.add_argument("unit", type=_unit, metavar="UNIT")
+    restore.add_argument("run_name", metavar="RUN", help="a run as `autograder history` lists it")
 
     export = command("export", "Export the last grading run for Gradescope, Canvas or an LMS gradebook.",
                      run_export)

@@ -9,6 +9,7 @@ import html
 from pathlib import Path
 
 from . import results
+from .files import write_atomically
 from .nbgrader_api import make_api, quiet_nbgrader
 from .reference import REPO
 
@@ -63,9 +64,7 @@ def write_summary_page(folder, unit, student):
     replaces the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    page = folder / "summary.html"
-    page.write_text(summary_page(unit, student))
-    return page
+    return write_atomically(folder / "summary.html", summary_page(unit, student))
 
 
 def render_feedback(report, work_dir=REPO, root=REPO, api=None, students=None):

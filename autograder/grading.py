@@ -1,15 +1,26 @@
 """``autograder grade``: autograde every submission of a unit, then write feedback and a grade table.
 
-Each submission is graded on its own, so a crash, a time-out or a corrupt notebook costs only that
-student; at the end the report lists every submission that could not be graded. Submitted files are
-only read: nbgrader works on copies in ``autograded/``.
+Each submission is graded on its own, in a worker process, so a crash, a time-out or a corrupt
+notebook costs only that student; at the end the report lists every submission that could not be
+graded. Submitted files are only read: nbgrader works on copies in ``autograded/``.
+
+Nothing is lost: the grade table and results are written only when every submission is graded,
+each file in one step, and each run is kept in ``grades/<unit>/<run>.*`` (``autograder history``).
+Ctrl-C or SIGTERM stops the run within seconds and records nothing (``autograder.stopping``); the
+next run grades every submission again, so no result of a stopped run can outlive a changed
+submission or setting. Third-party warnings go to the run's log, ``grades/<unit>/<run>.log``.
 """
+import contextlib
 import csv
+import io
 import json
+import logging
 import multiprocessing
 import re
+import signal
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -17,7 +28,9 @@ from tqdm.auto import tqdm
 
 from . import results
 from . import sandbox
+from . import stopping
 from .course import get_unit
+from .files import write_atomically
 from .intake import take_in
 from .nbgrader_api import checked, make_api, quiet_nbgrader
 from .reference import REPO
@@ -28,6 +41,16 @@ from .settings import CELL_TIMEOUT
 
 class UnsandboxedGrading(UserWarning):
     """Student code was run without the sandbox (``--no-sandbox``)."""
+
+
+class NoSubmissions(FileNotFoundError):
+    """No submission of the unit was found; nothing was graded or changed. The message says where
+    the run looked."""
+
+
+# Recorded for a student whose worker process was killed twice (by the OS, out of memory...).
+WORKER_KILLED = ("not graded: the process grading this submission was killed (twice), not by "
+                 "the student's code; grade it again with `autograder regrade`")
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -102,6 +125,7 @@ _WORKER_API = {}
 
 def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed):
     """Autograde one submission and read back its scores and messages (runs in a worker)."""
+    stopping.starting(student)
     key = (str(root), str(work_dir), cell_timeout, sandboxed)
     if key not in _WORKER_API:
         _WORKER_API[key] = make_api(root=root, work_dir=work_dir,
@@ -155,6 +179,10 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         columns (``--ids``).
     all_submitted : bool
         With ``submissions``, also grade again what ``submitted/`` already holds (``--all``).
+
+    Raises ``NoSubmissions`` (changing nothing) when there is nothing to grade, and
+    ``stopping.GradingStopped`` on SIGINT or SIGTERM, having recorded nothing of this run; its
+    message says what was kept.
     """
     get_unit(unit)
     if sandboxed:
@@ -164,11 +192,28 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         isolation = UNSANDBOXED
         warnings.warn(isolation, UnsandboxedGrading, stacklevel=2)
     work_dir = Path(work_dir).resolve()
+    with stopping.stop_on_signals():
+        try:
+            return _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs,
+                          students, sandboxed, isolation, id_mapping, all_submitted)
+        except stopping.GradingStopped as stop:
+            if stop.recorded:
+                raise
+            raise stopping.GradingStopped(stop.signum, _what_was_kept(unit, work_dir, stop)) from None
+
+
+def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs, students,
+           sandboxed, isolation, id_mapping, all_submitted):
     # One intake for both paths: student ids, the notebook by its metadata, nesting, empty ones.
     intake = take_in(unit, work_dir, root, submissions=submissions, mapping=id_mapping,
                      also_submitted=all_submitted)
     problems = {**intake.unidentified, **intake.problems}
     submitted = intake.students
+    if not submitted and not problems:
+        where = f"{work_dir / 'submitted'}/<student>/{unit}/"
+        raise NoSubmissions(f"no submissions of {unit} found: looked in "
+                            + (f"{Path(submissions).resolve()} (copied into {where})" if submissions
+                               else where) + "; nothing was graded or changed")
     if students is not None:
         unknown = sorted(set(students) - set(submitted) - set(problems))
         if unknown:
@@ -177,51 +222,149 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         problems = {student: problems[student] for student in students if student in problems}
     todo = submitted if students is None else sorted(set(students) & set(submitted))
     # --submissions grades what it brings; the others keep their last results (as regrade does).
-    partial = students is not None or (submissions and not all_submitted)
-    api = make_api(root=root, work_dir=work_dir, release_dir=work_dir / ".autograder" / "release",
-                   cell_timeout=cell_timeout, sandboxed=sandboxed)
-    if todo:  # a unit nobody handed in stays out of the gradebook (its points out of the totals)
-        with quiet_nbgrader():
-            # Records the unit's test cells in this gradebook (and checks the source notebook).
-            checked(api.generate_assignment(unit, force=True, create=True), f"prepare {unit}")
-    cells = grade_cell_ids(Path(root) / "solutions" / unit / f"{unit}.ipynb")
+    partial = students is not None or bool(submissions and not all_submitted)
+    run = results.new_run(unit, work_dir)
+    log_path = results.runs_folder(unit, work_dir) / f"{run}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with _warnings_to(log_path):
+        api = stopping.Checked(make_api(root=root, work_dir=work_dir,
+                                        release_dir=work_dir / ".autograder" / "release",
+                                        cell_timeout=cell_timeout, sandboxed=sandboxed))
+        if todo:  # a unit nobody handed in stays out of the gradebook (its points out of the totals)
+            with quiet_nbgrader():
+                # Records the unit's test cells in this gradebook (and checks the source notebook).
+                checked(api.generate_assignment(unit, force=True, create=True), f"prepare {unit}")
+        cells = grade_cell_ids(Path(root) / "solutions" / unit / f"{unit}.ipynb")
 
-    graded = {}
-    for student, problem in problems.items():
-        graded[student] = StudentResult(student, [TestResult(name, 0.0, points, problem)
-                                                   for name, points in cells], [problem])
-    arguments = (root, work_dir, cell_timeout, cells, sandboxed)
-    bar = tqdm(total=len(todo), desc=f"grading {unit}", unit="submission", disable=not progress)
-    if jobs <= 1:
-        for student in todo:
-            bar.set_postfix_str(student)
-            graded[student] = _grade_student(unit, student, *arguments)
-            bar.update()
-    else:
-        context = multiprocessing.get_context("spawn")  # no kernels or sockets shared with workers
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        graded = {}
+        for student, problem in problems.items():
+            graded[student] = StudentResult(student, [TestResult(name, 0.0, points, problem)
+                                                       for name, points in cells], [problem])
+        arguments = (root, work_dir, cell_timeout, cells, sandboxed)
+        bar = tqdm(total=len(todo), desc=f"grading {unit}", unit="submission", disable=not progress)
+        try:
+            graded.update(_grade_in_workers(unit, todo, arguments, jobs, log_path, bar))
+        finally:
+            bar.close()
+        for student, notes in intake.notes.items():  # for the instructor; no points lost
+            if student in graded:
+                graded[student].problems.extend(notes)
+        ordered = results.merge(_previous_students(unit, work_dir) if partial else [],
+                                graded.values())
+        report = GradeReport(unit, ordered, work_dir / "grades" / f"{unit}.csv", isolation)
+        try:
+            # The run is finished: its results are published together (a signal waits for them).
+            with stopping.deferred():
+                write_csv(unit, ordered, cells, work_dir / "grades", isolation, run=run)
+                results.save(report, work_dir, run=run)
+            if feedback:
+                from .feedback import render_feedback
+                # A page that cannot be rendered becomes a problem of its student
+                # (report.failures), saved in grades/<unit>.json by render_feedback; the run's own
+                # copy follows it.
+                render_feedback(report, work_dir=work_dir, api=api,
+                                students=set(graded) if partial else None)
+                with stopping.deferred():
+                    results.save(report, work_dir, run=run)
+        except stopping.GradingStopped as stop:
+            raise stopping.GradingStopped(
+                stop.signum, f"stopped by {stop.signal_name} after this run's results were saved "
+                f"({report.csv_path} and .json, run {run}); some feedback pages may be missing: "
+                f"`autograder feedback {unit}` writes them", recorded=True) from None
+    return report
+
+
+def _grade_in_workers(unit, todo, arguments, jobs, log_path, bar):
+    """``{student: StudentResult}`` for ``todo``, graded by ``jobs`` worker processes.
+
+    When the OS kills a worker, the pool breaks and every submission it had not returned fails with
+    ``BrokenProcessPool``: the run says whose grading was killed, and grades those submissions
+    again in a fresh pool; a submission whose grading is killed a second time is recorded with
+    ``WORKER_KILLED``. Finished results are kept.
+    """
+    graded, attempts = {}, {}
+    context = multiprocessing.get_context("spawn")  # no kernels or sockets shared with workers
+    started = context.SimpleQueue()
+    while todo:
+        broken = []
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                   initializer=stopping.prepare_worker,
+                                   initargs=(str(log_path), started))
+        try:
             futures = {pool.submit(_grade_student, unit, student, *arguments): student
                        for student in todo}
-            for future in as_completed(futures):
-                graded[futures[future]] = future.result()
-                bar.set_postfix_str(futures[future])
+            workers = list(pool._processes.values())  # all started by now (one per submit)
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    student = futures[future]
+                    try:
+                        graded[student] = future.result()
+                    except BrokenProcessPool:
+                        broken.append(student)
+                        continue
+                    bar.set_postfix_str(student)
+                    bar.update()
+        except BaseException:
+            workers = list((pool._processes or {}).values())  # before shutdown forgets them
+            pool.shutdown(wait=False, cancel_futures=True)
+            stopping.end_workers(workers)
+            raise
+        pool.shutdown(wait=True)
+        if broken:
+            grading = {}
+            while not started.empty():
+                pid, student = started.get()
+                grading[pid] = student
+            # The pool ends its other workers with SIGTERM (they exit 128 + 15); not the killed one.
+            killed = sorted(grading[worker.pid] for worker in workers if worker.pid in grading
+                            and worker.exitcode not in (None, 128 + signal.SIGTERM, -signal.SIGTERM)
+                            and grading[worker.pid] in broken)
+            bar.write(f"{unit}: the process grading {' and '.join(killed) or 'a submission'} was "
+                      f"killed (not by student code); grading again: {', '.join(sorted(broken))}")
+        todo = []
+        for student in broken:
+            attempts[student] = attempts.get(student, 0) + 1
+            if attempts[student] < 2:
+                todo.append(student)
+            else:
+                graded[student] = StudentResult(student, [TestResult(name, 0.0, points,
+                                                                     WORKER_KILLED)
+                                                          for name, points in arguments[3]],
+                                                [WORKER_KILLED])
                 bar.update()
-    bar.close()
-    for student, notes in intake.notes.items():  # for the instructor; no points lost
-        if student in graded:
-            graded[student].problems.extend(notes)
-    ordered = results.merge(_previous_students(unit, work_dir) if partial else [],
-                                  graded.values())
-    report = GradeReport(unit, ordered, write_csv(unit, ordered, cells, work_dir / "grades", isolation),
-                         isolation)
-    if feedback:
-        from .feedback import render_feedback
-        # A page that cannot be rendered becomes a problem of its student (report.failures).
-        render_feedback(report, work_dir=work_dir, api=api,
-                        students=set(graded) if partial else None)
-    else:
-        results.save(report, work_dir)
-    return report
+    return graded
+
+
+@contextlib.contextmanager
+def _warnings_to(log_path):
+    """Python warnings of the grading process (SQLAlchemy's, jupyter_client's) go to the run's
+    log, not the instructor's terminal; the workers' output goes there too
+    (``stopping.prepare_worker``)."""
+    handler = logging.FileHandler(log_path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    logger = logging.getLogger("py.warnings")
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    logging.captureWarnings(True)
+    try:
+        yield
+    finally:
+        logging.captureWarnings(False)
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+        handler.close()
+
+
+def _what_was_kept(unit, work_dir, stop):
+    """The one line a run stopped before its results were saved ends with."""
+    latest = results.results_path(unit, work_dir)
+    kept = (f"{latest} and {latest.with_suffix('.csv').name} are unchanged" if latest.is_file()
+            else "there were no earlier results")
+    return (f"stopped by {stop.signal_name}: nothing of this run was recorded; {kept}. Run the same "
+            "command again to grade every submission.")
 
 
 def _previous_students(unit, work_dir):
@@ -232,19 +375,20 @@ def _previous_students(unit, work_dir):
         return []
 
 
-def write_csv(unit, students, cells, folder, isolation=""):
+def write_csv(unit, students, cells, folder, isolation="", run=None):
     """``grades/<unit>.csv``: student_id, unit, score, max_score, then one column per test cell;
-    graded with ``--no-sandbox``, a last column ``isolation`` says so on every row."""
+    graded with ``--no-sandbox``, a last column ``isolation`` says so on every row. A ``run`` also
+    keeps its own copy, ``grades/<unit>/<run>.csv``, written first."""
     unsandboxed = isolation == UNSANDBOXED
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{unit}.csv"
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student_id", "unit", "score", "max_score"] + [name for name, _ in cells]
-                        + ["isolation"] * unsandboxed)
-        for result in students:
-            by_name = {test.name: test.score for test in result.tests}
-            writer.writerow([result.student_id, unit, f"{result.score:g}", f"{result.max_score:g}"]
-                            + [f"{by_name.get(name, 0.0):g}" for name, _ in cells]
-                            + ["none (--no-sandbox)"] * unsandboxed)
-    return path
+    table = io.StringIO(newline="")
+    writer = csv.writer(table)
+    writer.writerow(["student_id", "unit", "score", "max_score"] + [name for name, _ in cells]
+                    + ["isolation"] * unsandboxed)
+    for result in students:
+        by_name = {test.name: test.score for test in result.tests}
+        writer.writerow([result.student_id, unit, f"{result.score:g}", f"{result.max_score:g}"]
+                        + [f"{by_name.get(name, 0.0):g}" for name, _ in cells]
+                        + ["none (--no-sandbox)"] * unsandboxed)
+    if run is not None:
+        write_atomically(Path(folder) / unit / f"{run}.csv", table.getvalue())
+    return write_atomically(Path(folder) / f"{unit}.csv", table.getvalue())

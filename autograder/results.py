@@ -1,19 +1,25 @@
-"""Grade results and the one file that keeps them, ``grades/<unit>.json``.
+"""Grade results and the files that keep them: ``grades/<unit>.json`` and every run's copy.
 
 ``autograder grade`` saves a ``GradeReport`` here; ``feedback`` and ``export`` load it back, and
 ``regrade`` merges the students it grades again into the saved report. Nothing else reads or
-writes the file. Its format::
+writes the file. Each finished run is also kept as ``grades/<unit>/<run>.json`` (``<run>`` its UTC
+start time, e.g. ``2026-12-07T124012Z``) next to its CSV and log, so ``autograder history`` lists
+the runs and ``autograder restore`` makes an earlier one the current one again. Every file is
+replaced in one step (``files.write_atomically``). Its format::
 
     {"unit": "04_...", "isolation": "<sandbox version> | graded WITHOUT the sandbox ...",
      "students": [{"student_id": "alice", "problems": ["..."],
                    "tests": [{"name": "test_...", "score": 1.0, "max_score": 2.0, "message": "..."}]}]}
 """
 import json
+import re
 import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
+from .files import write_atomically
 from .sandbox import UNSANDBOXED
 
 
@@ -41,6 +47,13 @@ class StudentResult:
     def max_score(self):
         return sum(test.max_score for test in self.tests)
 
+    @property
+    def ungradable(self):
+        """True when the submission could not be graded at all (a corrupt or missing notebook):
+        every test lost its points to a whole-submission problem, not to its own check."""
+        return bool(self.problems) and all(test.score == 0 and test.message in self.problems
+                                           for test in self.tests)
+
 
 @dataclass
 class GradeReport:
@@ -56,24 +69,31 @@ class GradeReport:
                 for problem in student.problems]
 
     def summary(self):
-        """Mean, distribution and the tests most students failed, as text."""
+        """Mean, distribution and the tests most students failed, as text. Submissions that could
+        not be graded at all are counted apart: they are in none of the statistics."""
         warning = [f"WARNING: {self.isolation}"] if self.isolation == UNSANDBOXED else []
         if not self.students:
             return "\n".join(warning + [f"{self.unit}: no submissions found"])
-        scores = [student.score for student in self.students]
-        top = self.students[0].max_score or 1.0
-        lines = [f"{self.unit}: {len(scores)} submissions, mean {statistics.mean(scores):.2f} / "
-                 f"{top:g}, median {statistics.median(scores):.2f}"]
-        bins = Counter(min(int(10 * score / top), 9) for score in scores)
-        for decile in range(10):
-            low = decile * 10
-            lines.append(f"  {low:3d}-{low + 10 if decile < 9 else 100:3d}%  "
-                         f"{'#' * bins[decile]} {bins[decile] or ''}".rstrip())
-        failed = Counter(test.name for student in self.students for test in student.tests
-                         if test.score < test.max_score)
-        if failed:
-            lines.append("tests most often failed:")
-            lines += [f"  {name}: {count} of {len(scores)}" for name, count in failed.most_common(5)]
+        graded = [student for student in self.students if not student.ungradable]
+        ungradable = len(self.students) - len(graded)
+        apart = f" ({ungradable} could not be graded, not counted below)" if ungradable else ""
+        lines = [f"{self.unit}: {len(self.students)} submissions{apart}"]
+        if graded:
+            scores = [student.score for student in graded]
+            top = graded[0].max_score or 1.0
+            lines.append(f"mean {statistics.mean(scores):.2f} / {top:g}, "
+                         f"median {statistics.median(scores):.2f} of {len(scores)} graded")
+            bins = Counter(min(int(10 * score / top), 9) for score in scores)
+            for decile in range(10):
+                low = decile * 10
+                lines.append(f"  {low:3d}-{low + 10 if decile < 9 else 100:3d}%  "
+                             f"{'#' * bins[decile]} {bins[decile] or ''}".rstrip())
+            failed = Counter(test.name for student in graded for test in student.tests
+                             if test.score < test.max_score)
+            if failed:
+                lines.append("tests most often failed:")
+                lines += [f"  {name}: {count} of {len(scores)}"
+                          for name, count in failed.most_common(5)]
         if self.failures:
             lines.append("submissions with problems:")
             lines += [f"  {student}: {problem}" for student, problem in self.failures]
@@ -85,26 +105,94 @@ def results_path(unit, work_dir):
     return Path(work_dir) / "grades" / f"{unit}.json"
 
 
-def save(report, work_dir):
-    """Write ``report`` to ``grades/<unit>.json``; returns the path."""
-    path = results_path(report.unit, work_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"unit": report.unit, "isolation": report.isolation,
-                                "students": [asdict(student) for student in report.students]},
-                               indent=1))
-    return path
+def runs_folder(unit, work_dir):
+    """``grades/<unit>/``: one ``<run>.json``, ``.csv`` and ``.log`` per run."""
+    return Path(work_dir) / "grades" / unit
 
 
-def load(unit, work_dir):
-    """The report saved by the last grading run of ``unit``; ``FileNotFoundError`` saying what to
-    run when there is none."""
-    path = results_path(unit, work_dir)
+def new_run(unit, work_dir):
+    """A name for a run starting now: its UTC time, made unique among the unit's runs."""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+    folder, run, count = runs_folder(unit, work_dir), stamp, 1
+    while any(folder.glob(f"{run}.*")):
+        count += 1
+        run = f"{stamp}-{count}"
+    return run
+
+
+def _run_path(unit, work_dir, run):
+    """``grades/<unit>/<run>.json``; a name that is not a run's (``../x``) names no file."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z(-[0-9]+)?", run):
+        return runs_folder(unit, work_dir) / "not-a-run"
+    return runs_folder(unit, work_dir) / f"{run}.json"
+
+
+def dumps(report):
+    return json.dumps({"unit": report.unit, "isolation": report.isolation,
+                       "students": [asdict(student) for student in report.students]}, indent=1)
+
+
+def save(report, work_dir, run=None):
+    """Write ``report`` to ``grades/<unit>.json`` (and, for a run, first to its own copy
+    ``grades/<unit>/<run>.json``); returns the path."""
+    content = dumps(report)
+    if run is not None:
+        write_atomically(runs_folder(report.unit, work_dir) / f"{run}.json", content)
+    return write_atomically(results_path(report.unit, work_dir), content)
+
+
+def load(unit, work_dir, run=None):
+    """The report saved by the last grading run of ``unit`` (or by ``run``); ``FileNotFoundError``
+    saying what to run when there is none."""
+    path = results_path(unit, work_dir) if run is None else _run_path(unit, work_dir, run)
     if not path.is_file():
+        if run is not None:
+            raise FileNotFoundError(f"no run {run} of {unit}: `autograder history {unit}` lists them")
         raise FileNotFoundError(f"no grades for {unit} yet: run `autograder grade {unit}` first")
     saved = json.loads(path.read_text())
     students = [StudentResult(entry["student_id"], [TestResult(**test) for test in entry["tests"]],
                               list(entry["problems"])) for entry in saved["students"]]
     return GradeReport(saved["unit"], students, path.with_suffix(".csv"), saved.get("isolation", ""))
+
+
+@dataclass
+class Run:
+    """One finished grading run of a unit, as ``autograder history`` lists it."""
+    name: str
+    students: int
+    mean: float
+    max_score: float
+    current: bool  # its results are today's grades/<unit>.json
+
+
+def history(unit, work_dir):
+    """The unit's finished runs, oldest first (a stopped run saved nothing and is not among them)."""
+    current_path = results_path(unit, work_dir)
+    current = current_path.read_bytes() if current_path.is_file() else None
+    found = []
+    for path in sorted(runs_folder(unit, work_dir).glob("*.json")):
+        report = load(unit, work_dir, run=path.stem)
+        scores = [student.score for student in report.students]
+        found.append(Run(path.stem, len(scores), statistics.mean(scores) if scores else 0.0,
+                         max((student.max_score for student in report.students), default=0.0),
+                         path.read_bytes() == current))
+    return found
+
+
+def restore(unit, run, work_dir):
+    """Make ``run``'s results the current ones again: ``grades/<unit>.json`` and ``.csv`` become
+    byte copies of its own (each replaced in one step); returns the paths written."""
+    folder = runs_folder(unit, work_dir)
+    saved = _run_path(unit, work_dir, run)
+    if not saved.is_file():
+        raise FileNotFoundError(f"no run {run} of {unit}: `autograder history {unit}` lists them")
+    written = []
+    table = folder / f"{run}.csv"
+    if table.is_file():
+        written.append(write_atomically(results_path(unit, work_dir).with_suffix(".csv"),
+                                        table.read_bytes()))
+    written.append(write_atomically(results_path(unit, work_dir), saved.read_bytes()))
+    return written
 
 
 def merge(previous, regraded):

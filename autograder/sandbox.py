@@ -28,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 def _package_folder(name):
@@ -200,10 +201,22 @@ def create_process_group(processes):
     group = root / f"autograder-{secrets.token_hex(6)}"
     try:
         group.mkdir()
+        _LIVE_GROUPS.add(group)
         (group / "pids.max").write_text(str(processes))
     except OSError:
+        remove_process_group(group if group.is_dir() else None)
         return None
     return group
+
+
+# The cgroups this process made and has not removed yet (a stopped worker removes them on its way out).
+_LIVE_GROUPS = set()
+
+
+def remove_all_process_groups():
+    """``remove_process_group`` for every cgroup this process made and still has."""
+    for group in list(_LIVE_GROUPS):
+        remove_process_group(group)
 
 
 def remove_process_group(group):
@@ -220,8 +233,10 @@ def remove_process_group(group):
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)  # a killed process leaves the group when it has exited
     with contextlib.suppress(OSError):
         group.rmdir()
+    _LIVE_GROUPS.discard(group)
 
 
 @contextlib.contextmanager

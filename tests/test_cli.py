@@ -167,3 +167,25 @@ def test_build_refuses_to_replace_unsaved_work_with_a_message(monkeypatch, capsy
     assert main(["build", "05_backprop"]) == 2
     error = capsys.readouterr().err
     assert error.startswith("autograder build: exercises/05_backprop holds work") and "Traceback" not in error
+
+
+def test_grade_without_submissions_changes_nothing_and_says_where_it_looked(tmp_path, capsys,
+                                                                             monkeypatch):
+    import autograder.grading
+
+    grades = tmp_path / "grades"
+    grades.mkdir()
+    (grades / f"{UNIT}.csv").write_text("student_id\nalice\n")
+    original = autograder.grading.grade
+    monkeypatch.setattr(autograder.grading, "grade", lambda unit, **options: original(
+        unit, work_dir=tmp_path, **{**options, "sandboxed": False}))
+    empty = tmp_path / "lms"
+    empty.mkdir()
+    with pytest.warns(autograder.grading.UnsandboxedGrading):
+        assert main(["grade", UNIT, "--submissions", str(empty), "--jobs", "1"]) == 2
+    error = capsys.readouterr().err
+    assert f"no submissions of {UNIT} found: looked in {empty.resolve()}" in error
+    assert str(tmp_path / "submitted") in error
+    assert [path.relative_to(tmp_path).as_posix() for path in sorted(tmp_path.rglob("*"))] == \
+        ["grades", f"grades/{UNIT}.csv", "lms"]
+    assert (grades / f"{UNIT}.csv").read_text() == "student_id\nalice\n"

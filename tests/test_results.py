@@ -113,3 +113,53 @@ def test_exports_read_the_saved_results(tmp_path):
     with open(lms) as handle:
         assert list(csv.reader(handle)) == [["Student ID", f"{UNIT} Points", f"{UNIT} Max Points"],
                                             ["alice", "1", "3"], ["bob", "2", "3"]]
+
+
+def test_ungradable_submissions_are_counted_apart_from_the_statistics(tmp_path):
+    graded = report(tmp_path)
+    corrupt = "the notebook file is corrupt (not valid JSON): it could not be graded"
+    graded.students.append(StudentResult("carol", [TestResult("test_sigmoid", 0.0, 1.0, corrupt),
+                                                   TestResult("test_fit", 0.0, 2.0, corrupt)],
+                                         [corrupt]))
+    assert [student.ungradable for student in graded.students] == [False, False, True]
+    summary = graded.summary()
+    assert f"{UNIT}: 3 submissions (1 could not be graded, not counted below)" in summary
+    assert "mean 1.50 / 3, median 1.50 of 2 graded" in summary
+    assert "  test_sigmoid: 1 of 2" in summary and "  test_fit: 1 of 2" in summary
+    assert f"  carol: {corrupt}" in summary
+
+
+def test_a_submission_with_a_problem_but_graded_tests_counts_as_graded(tmp_path):
+    graded = report(tmp_path, problems=[RENDER_FAILED])
+    assert not graded.students[1].ungradable
+    assert "2 submissions\n" in graded.summary() and "of 2 graded" in graded.summary()
+
+
+def test_every_run_is_kept_and_an_earlier_one_can_be_restored(tmp_path, capsys, monkeypatch):
+    import autograder.cli
+
+    first, second = report(tmp_path), report(tmp_path)
+    second.students[0].tests[1].score = 2.0
+    for run, graded in (("2026-12-01T090000Z", first), ("2026-12-02T090000Z", second)):
+        results.save(graded, tmp_path, run=run)
+        (tmp_path / "grades" / UNIT / f"{run}.csv").write_text(f"table of {run}\n")
+    (tmp_path / "grades" / f"{UNIT}.csv").write_text("table of 2026-12-02T090000Z\n")
+    (tmp_path / "grades" / UNIT / "2026-12-03T090000Z.log").write_text("a stopped run's log\n")
+    assert [(run.name, run.students, run.mean, run.current) for run in results.history(UNIT, tmp_path)] \
+        == [("2026-12-01T090000Z", 2, 1.5, False), ("2026-12-02T090000Z", 2, 2.5, True)]
+    monkeypatch.setattr(autograder.cli, "REPO", tmp_path)
+    assert main(["history", UNIT]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3 and out[1].split() == ["2026-12-01T090000Z", "2", "1.50", "/", "3"]
+    assert out[2].split()[-1] == "current"
+    assert main(["restore", UNIT, "2026-12-01T090000Z"]) == 0
+    assert "2026-12-01T090000Z are current again" in capsys.readouterr().out
+    assert (tmp_path / "grades" / f"{UNIT}.json").read_bytes() == \
+        (tmp_path / "grades" / UNIT / "2026-12-01T090000Z.json").read_bytes()
+    assert (tmp_path / "grades" / f"{UNIT}.csv").read_text() == "table of 2026-12-01T090000Z\n"
+    assert results.load(UNIT, tmp_path) == first
+    assert [run.current for run in results.history(UNIT, tmp_path)] == [True, False]
+    for missing in ("2026-12-03T090000Z", "../../grades/" + UNIT):
+        assert main(["restore", UNIT, missing]) == 2
+        assert "autograder history" in capsys.readouterr().err
+    assert results.load(UNIT, tmp_path) == first
