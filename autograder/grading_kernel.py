@@ -83,20 +83,6 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._private_folder = None
 
 
-def _children(pid):
-    """Host PIDs of the processes whose parent is ``pid``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
 async def _sandbox_root(bwrap_pid):
     """``/proc/<pid>/root`` of the sandbox bubblewrap ``bwrap_pid`` started, once it has its own root.
 
@@ -106,7 +92,7 @@ async def _sandbox_root(bwrap_pid):
     host = os.stat("/")
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
-        for child in _children(bwrap_pid):
+        for child in sandbox.children_by_parent().get(bwrap_pid, []):
             root = f"/proc/{child}/root"
             try:
                 inside = os.stat(root)

@@ -254,3 +254,18 @@ def joining(group, command):
     if group is None:
         return list(command)
     return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(group / "cgroup.procs"), *command]
+
+
+def children_by_parent():
+    """The host's process table as ``{parent PID: [child PIDs]}`` (read from ``/proc``)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            # The command name in parentheses may hold spaces: the parent PID follows its ")".
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry))
+    return children

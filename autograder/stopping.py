@@ -105,14 +105,7 @@ class Checked:
 
 def descendants(pid):
     """Host PIDs of every process below ``pid``, parents before children."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    parents = sandbox.children_by_parent()
     found, queue = [], [pid]
     while queue:
         children = parents.get(queue.pop(0), [])

@@ -155,6 +155,22 @@ def test_the_next_run_after_a_stop_gives_the_uninterrupted_grades(graded_class, 
     assert len(runs) == 2  # the first run and this one: the stopped runs saved nothing
 
 
+def wait_for_kernel(folder, seconds=120):
+    """The PID of the bubblewrap process of the kernel executing in ``folder``, once it runs (the
+    worker may still be preparing the submission, or judging it between two kernels)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if command.startswith(b"bwrap") and folder.encode() in command:
+                return pid
+        time.sleep(0.05)
+    raise AssertionError(f"no kernel ran in {folder} within {seconds} s")
+
+
 def test_a_worker_killed_by_the_os_costs_no_student_their_grade(graded_class, tmp_path):
     work = graded_class["work"]
     runs_before = {path.stem for path in (work / "grades" / UNIT).glob("*.json")}
@@ -163,10 +179,7 @@ def test_a_worker_killed_by_the_os_costs_no_student_their_grade(graded_class, tm
         being_graded = wait_for_second_submission(run, work)
         # The worker grading one of them: the parent of the kernel's sandbox naming its folder.
         student = sorted(being_graded)[0]
-        kernel = next(pid for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
-                      if f"{work}/autograded/{student}/".encode()
-                      in Path(f"/proc/{pid}/cmdline").read_bytes()
-                      and Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"bwrap"))
+        kernel = wait_for_kernel(f"{work}/autograded/{student}/")
         worker = int(Path(f"/proc/{kernel}/stat").read_text().rsplit(")", 1)[1].split()[1])
         os.kill(worker, signal.SIGKILL)  # as the OOM killer would
         assert run.wait(timeout=300) == 0, (tmp_path / "output").read_text()
