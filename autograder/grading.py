@@ -11,8 +11,6 @@ next run grades every submission again, so no result of a stopped run can outliv
 submission or setting. Third-party warnings go to the run's log, ``grades/<unit>/<run>.log``.
 """
 import contextlib
-import csv
-import io
 import json
 import logging
 import multiprocessing
@@ -28,9 +26,10 @@ from tqdm.auto import tqdm
 
 from . import results
 from . import sandbox
+from .adjustments import adjust
+from .deadlines import load as load_deadlines
 from . import stopping
 from .course import get_unit
-from .files import write_atomically
 from .intake import take_in
 from .nbgrader_api import checked, make_api, quiet_nbgrader
 from .reference import REPO
@@ -110,7 +109,8 @@ def _scores(gradebook, unit, student, cells, messages, failed_reason):
         score = 0.0
         try:
             grade = gradebook.find_grade(grade_id, unit, unit, student)
-            score = float(grade.score or 0.0)
+            # The autograder's own score: a grader's is applied on top (autograder.adjustments).
+            score = float(grade.auto_score or 0.0)
         except MissingEntry:
             pass
         message = messages.get(grade_id, "")
@@ -148,7 +148,7 @@ def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed
 
 def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_timeout=None,
           feedback=True, jobs=1, students=None, sandboxed=True, id_mapping=None,
-          all_submitted=False):
+          all_submitted=False, times=None):
     """Autograde every submission of ``unit``; returns a ``GradeReport`` and writes the grade table.
 
     Parameters
@@ -179,8 +179,12 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         columns (``--ids``).
     all_submitted : bool
         With ``submissions``, also grade again what ``submitted/`` already holds (``--all``).
+    times : path or dict, optional
+        When each student handed in: ``{lms_name or student_id: datetime}`` or a CSV
+        ``student,submitted_at`` (``--times``), recorded as nbgrader's ``timestamp.txt``.
 
-    Raises ``NoSubmissions`` (changing nothing) when there is nothing to grade, and
+    Raises ``NoSubmissions`` (changing nothing) when there is nothing to grade,
+    ``deadlines.DeadlinesError`` before grading anything when ``deadlines.toml`` cannot be used, and
     ``stopping.GradingStopped`` on SIGINT or SIGTERM, having recorded nothing of this run; its
     message says what was kept.
     """
@@ -195,7 +199,7 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
     with stopping.stop_on_signals():
         try:
             return _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs,
-                          students, sandboxed, isolation, id_mapping, all_submitted)
+                          students, sandboxed, isolation, id_mapping, all_submitted, times)
         except stopping.GradingStopped as stop:
             if stop.recorded:
                 raise
@@ -203,10 +207,11 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
 
 
 def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs, students,
-           sandboxed, isolation, id_mapping, all_submitted):
+           sandboxed, isolation, id_mapping, all_submitted, times):
     # One intake for both paths: student ids, the notebook by its metadata, nesting, empty ones.
+    deadlines = load_deadlines(work_dir)  # a mistake in deadlines.toml stops the run here
     intake = take_in(unit, work_dir, root, submissions=submissions, mapping=id_mapping,
-                     also_submitted=all_submitted)
+                     also_submitted=all_submitted, times=times)
     problems = {**intake.unidentified, **intake.problems}
     submitted = intake.students
     if not submitted and not problems:
@@ -248,14 +253,15 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
             bar.close()
         for student, notes in intake.notes.items():  # for the instructor; no points lost
             if student in graded:
-                graded[student].problems.extend(notes)
+                graded[student].notes.extend(notes)
         ordered = results.merge(_previous_students(unit, work_dir) if partial else [],
                                 graded.values())
         report = GradeReport(unit, ordered, work_dir / "grades" / f"{unit}.csv", isolation)
+        # What graders set in the formgrader, and the late penalty, on top of the autograder's.
+        adjust(report, work_dir, deadlines=deadlines)
         try:
             # The run is finished: its results are published together (a signal waits for them).
             with stopping.deferred():
-                write_csv(unit, ordered, cells, work_dir / "grades", isolation, run=run)
                 results.save(report, work_dir, run=run)
             if feedback:
                 from .feedback import render_feedback
@@ -373,22 +379,3 @@ def _previous_students(unit, work_dir):
         return results.load(unit, work_dir).students
     except FileNotFoundError:
         return []
-
-
-def write_csv(unit, students, cells, folder, isolation="", run=None):
-    """``grades/<unit>.csv``: student_id, unit, score, max_score, then one column per test cell;
-    graded with ``--no-sandbox``, a last column ``isolation`` says so on every row. A ``run`` also
-    keeps its own copy, ``grades/<unit>/<run>.csv``, written first."""
-    unsandboxed = isolation == UNSANDBOXED
-    table = io.StringIO(newline="")
-    writer = csv.writer(table)
-    writer.writerow(["student_id", "unit", "score", "max_score"] + [name for name, _ in cells]
-                    + ["isolation"] * unsandboxed)
-    for result in students:
-        by_name = {test.name: test.score for test in result.tests}
-        writer.writerow([result.student_id, unit, f"{result.score:g}", f"{result.max_score:g}"]
-                        + [f"{by_name.get(name, 0.0):g}" for name, _ in cells]
-                        + ["none (--no-sandbox)"] * unsandboxed)
-    if run is not None:
-        write_atomically(Path(folder) / unit / f"{run}.csv", table.getvalue())
-    return write_atomically(Path(folder) / f"{unit}.csv", table.getvalue())
