@@ -15,7 +15,9 @@ import json
 import logging
 import multiprocessing
 import re
+import shutil
 import signal
+import tempfile
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -35,7 +37,7 @@ from .nbgrader_api import checked, make_api, quiet_nbgrader
 from .reference import REPO
 from .results import GradeReport, StudentResult, TestResult
 from .sandbox import UNSANDBOXED
-from .settings import CELL_TIMEOUT
+from .settings import CELL_TIMEOUT, course_config
 
 
 class UnsandboxedGrading(UserWarning):
@@ -263,6 +265,8 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
             # The run is finished: its results are published together (a signal waits for them).
             with stopping.deferred():
                 results.save(report, work_dir, run=run)
+                _forget_earlier_grading(unit, work_dir,
+                                        [student for student in intake.problems if student in problems])
             if feedback:
                 from .feedback import render_feedback
                 # A page that cannot be rendered becomes a problem of its student
@@ -280,6 +284,27 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
     return report
 
 
+def _forget_earlier_grading(unit, work_dir, students):
+    """Remove what an earlier run left of ``students``, whose submission now could not be taken
+    in (an empty resubmission): their graded copy, its feedback page and their submission in the
+    gradebook, so that neither the formgrader nor a page shows the old grade. The earlier run's
+    results stay in ``grades/<unit>/`` (``autograder history``)."""
+    if not students:
+        return
+    for student in students:
+        shutil.rmtree(work_dir / "autograded" / student / unit, ignore_errors=True)
+        (work_dir / "feedback" / student / unit / f"{unit}.html").unlink(missing_ok=True)
+    if not (work_dir / "gradebook.db").is_file():
+        return
+    directory = course_config(work_dir=work_dir).CourseDirectory
+    with Gradebook(directory.db_url, directory.course_id) as gradebook:
+        for student in students:
+            try:
+                gradebook.remove_submission(unit, student)
+            except MissingEntry:
+                pass
+
+
 def _grade_in_workers(unit, todo, arguments, jobs, log_path, bar):
     """``{student: StudentResult}`` for ``todo``, graded by ``jobs`` worker processes.
 
@@ -291,55 +316,61 @@ def _grade_in_workers(unit, todo, arguments, jobs, log_path, bar):
     graded, attempts = {}, {}
     context = multiprocessing.get_context("spawn")  # no kernels or sockets shared with workers
     started = context.SimpleQueue()
-    while todo:
-        broken = []
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                   initializer=stopping.prepare_worker,
-                                   initargs=(str(log_path), started))
-        try:
-            futures = {pool.submit(_grade_student, unit, student, *arguments): student
-                       for student in todo}
-            workers = list(pool._processes.values())  # all started by now (one per submit)
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    student = futures[future]
-                    try:
-                        graded[student] = future.result()
-                    except BrokenProcessPool:
-                        broken.append(student)
-                        continue
-                    bar.set_postfix_str(student)
+    # The workers' temporary files, removed here even when a worker is killed or the run stopped.
+    scratch = tempfile.mkdtemp(prefix="autograder-run-")
+    try:
+        while todo:
+            broken = []
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                       initializer=stopping.prepare_worker,
+                                       initargs=(str(log_path), started, scratch))
+            try:
+                futures = {pool.submit(_grade_student, unit, student, *arguments): student
+                           for student in todo}
+                workers = list(pool._processes.values())  # all started by now (one per submit)
+                pending = set(futures)
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        student = futures[future]
+                        try:
+                            graded[student] = future.result()
+                        except BrokenProcessPool:
+                            broken.append(student)
+                            continue
+                        bar.set_postfix_str(student)
+                        bar.update()
+            except BaseException:
+                workers = list((pool._processes or {}).values())  # before shutdown forgets them
+                pool.shutdown(wait=False, cancel_futures=True)
+                stopping.end_workers(workers)
+                raise
+            pool.shutdown(wait=True)
+            if broken:
+                grading = {}
+                while not started.empty():
+                    pid, student = started.get()
+                    grading[pid] = student
+                # The pool ends its other workers with SIGTERM (they exit 128 + 15), not the killed.
+                killed = sorted(grading[worker.pid] for worker in workers if worker.pid in grading
+                                and worker.exitcode not in (None, 128 + signal.SIGTERM,
+                                                            -signal.SIGTERM)
+                                and grading[worker.pid] in broken)
+                bar.write(f"{unit}: the process grading {' and '.join(killed) or 'a submission'} was "
+                          f"killed (not by student code); grading again: {', '.join(sorted(broken))}")
+            todo = []
+            for student in broken:
+                attempts[student] = attempts.get(student, 0) + 1
+                if attempts[student] < 2:
+                    todo.append(student)
+                else:
+                    graded[student] = StudentResult(student, [TestResult(name, 0.0, points,
+                                                                         WORKER_KILLED)
+                                                              for name, points in arguments[3]],
+                                                    [WORKER_KILLED])
                     bar.update()
-        except BaseException:
-            workers = list((pool._processes or {}).values())  # before shutdown forgets them
-            pool.shutdown(wait=False, cancel_futures=True)
-            stopping.end_workers(workers)
-            raise
-        pool.shutdown(wait=True)
-        if broken:
-            grading = {}
-            while not started.empty():
-                pid, student = started.get()
-                grading[pid] = student
-            # The pool ends its other workers with SIGTERM (they exit 128 + 15); not the killed one.
-            killed = sorted(grading[worker.pid] for worker in workers if worker.pid in grading
-                            and worker.exitcode not in (None, 128 + signal.SIGTERM, -signal.SIGTERM)
-                            and grading[worker.pid] in broken)
-            bar.write(f"{unit}: the process grading {' and '.join(killed) or 'a submission'} was "
-                      f"killed (not by student code); grading again: {', '.join(sorted(broken))}")
-        todo = []
-        for student in broken:
-            attempts[student] = attempts.get(student, 0) + 1
-            if attempts[student] < 2:
-                todo.append(student)
-            else:
-                graded[student] = StudentResult(student, [TestResult(name, 0.0, points,
-                                                                     WORKER_KILLED)
-                                                          for name, points in arguments[3]],
-                                                [WORKER_KILLED])
-                bar.update()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return graded
 
 

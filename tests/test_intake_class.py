@@ -67,6 +67,7 @@ def graded(tmp_path_factory):
         build(release, export / name)
     # already in submitted/ before the run: --submissions must not grade it again
     make_submission(release, work / "submitted" / "earlier" / UNIT)
+    stale_grading(work)
     # The export path has a due date and the LMS's submission times: "nested" is a day late.
     (work / "deadlines.toml").write_text(DEADLINES)
     times = scratch / "times.csv"
@@ -88,6 +89,29 @@ def graded(tmp_path_factory):
                                      work_dir=runs["export"]["work"], progress=False)
     runs["scratch"] = scratch
     return runs
+
+
+def stale_grading(work):
+    """What an earlier run left of "empty", before this one brings an empty resubmission: a graded
+    copy, its feedback page and a submission with a score in the gradebook."""
+    from nbgrader.api import Gradebook
+
+    from autograder.nbgrader_api import ensure_tools_on_path
+
+    for path in (work / "autograded" / "empty" / UNIT / f"{UNIT}.ipynb",
+                 work / "feedback" / "empty" / UNIT / f"{UNIT}.html"):
+        path.parent.mkdir(parents=True)
+        path.write_text("{}")
+    ensure_tools_on_path()
+    directory = course_config(work_dir=work).CourseDirectory
+    with Gradebook(directory.db_url, directory.course_id) as gradebook:
+        gradebook.add_assignment(UNIT)
+        gradebook.add_notebook(UNIT, UNIT)
+        gradebook.add_grade_cell("test_sigmoid", UNIT, UNIT, max_score=1.0, cell_type="code")
+        gradebook.add_student("empty")
+        gradebook.add_submission(UNIT, "empty")
+        gradebook.find_grade("test_sigmoid", UNIT, UNIT, "empty").auto_score = 1.0
+        gradebook.db.commit()
 
 
 def students(run):
@@ -140,6 +164,16 @@ def test_an_empty_submission_gets_a_message_for_the_student(graded, path):
                          .read_text())
     assert intake.EMPTY in page
     assert "NbGraderException" not in page and str(graded["scratch"]) not in page
+    if path == "export":  # an empty resubmission: nothing of the earlier grading is left to show
+        from nbgrader.api import Gradebook, MissingEntry
+
+        work = graded[path]["work"]
+        assert not (work / "autograded" / "empty" / UNIT).exists()
+        assert not (work / "feedback" / "empty" / UNIT / f"{UNIT}.html").exists()
+        directory = course_config(work_dir=work).CourseDirectory
+        with Gradebook(directory.db_url, directory.course_id) as gradebook:
+            with pytest.raises(MissingEntry):
+                gradebook.find_submission(UNIT, "empty")
 
 
 @grades
