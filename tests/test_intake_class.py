@@ -96,18 +96,18 @@ def stale_grading(work):
     copy, its feedback page and a submission with a score in the gradebook."""
     from nbgrader.api import Gradebook
 
-    from autograder.nbgrader_api import ensure_tools_on_path
+    from autograder.nbgrader_api import ensure_tools_on_path, make_api
 
     for path in (work / "autograded" / "empty" / UNIT / f"{UNIT}.ipynb",
                  work / "feedback" / "empty" / UNIT / f"{UNIT}.html"):
         path.parent.mkdir(parents=True)
         path.write_text("{}")
     ensure_tools_on_path()
+    # The unit's cells in the gradebook, as grading records them (nbgrader's own step).
+    api = make_api(work_dir=work, release_dir=work / ".autograder" / "release")
+    assert api.generate_assignment(UNIT, force=True, create=True)["success"]
     directory = course_config(work_dir=work).CourseDirectory
     with Gradebook(directory.db_url, directory.course_id) as gradebook:
-        gradebook.add_assignment(UNIT)
-        gradebook.add_notebook(UNIT, UNIT)
-        gradebook.add_grade_cell("test_sigmoid", UNIT, UNIT, max_score=1.0, cell_type="code")
         gradebook.add_student("empty")
         gradebook.add_submission(UNIT, "empty")
         gradebook.find_grade("test_sigmoid", UNIT, UNIT, "empty").auto_score = 1.0
