@@ -1,7 +1,7 @@
 """Probes of unit 04: activation derivatives, MSE and BCE, numerical gradients, logistic regression."""
 import numpy as np
 
-from . import probe
+from . import probe, stable
 
 
 def _pre_activations(rng):
@@ -47,9 +47,26 @@ def _binary_batch(rng):
     return rng.uniform(0.02, 0.98, (n, 1)), rng.integers(0, 2, (n, 1)).astype(np.float64)
 
 
+def _saturated_batch(rng):
+    """Probabilities of exactly 0 and 1 (a saturated sigmoid) with both targets, among others."""
+    probs, targets = _binary_batch(rng)
+    probs = np.concatenate([[[0.0], [0.0], [1.0], [1.0]], probs])
+    targets = np.concatenate([[[0.0], [1.0], [0.0], [1.0]], targets])
+    order = rng.permutation(len(probs))
+    return probs[order], targets[order]
+
+
 @probe("nnlib.losses.BCELoss.forward", label="BCELoss()(probs, targets)")
 def _(nn, rng):
-    return nn.losses.BCELoss().forward(*_binary_batch(rng))
+    ordinary, saturated = _binary_batch(rng), _saturated_batch(rng)
+    with stable("BCELoss with probabilities of exactly 0 and 1",
+                "log(0) is -inf, and 0 * -inf is nan: clamp each log at -100, as the docstring "
+                "says, without letting numpy report log(0) (np.errstate(divide=\"ignore\") "
+                "around the logs, or raise the probability to exp(-100) first)"):
+        ordinary_loss = nn.losses.BCELoss().forward(*ordinary)
+        saturated_loss = nn.losses.BCELoss().forward(*saturated)
+    return {"loss of probabilities in (0, 1)": ordinary_loss,
+            "loss with probabilities of exactly 0 and 1 (each log clamped at -100)": saturated_loss}
 
 
 @probe("nnlib.losses.BCELoss.backward", label="BCELoss.backward()")
