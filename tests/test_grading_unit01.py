@@ -24,10 +24,10 @@ STABLE_UPDATE = """
 
 # name: (region rewrites, the test that must lose points, phrase(s) its feedback must contain)
 MISTAKES = {
-    # exp(x) / (1 + exp(x)) everywhere: inf / inf = nan once x > 709.
+    # exp(x) / (1 + exp(x)) everywhere: exp overflows once x > 709, and inf / inf is nan.
     "sigmoid_nan_for_large_x": (
         [("functional", "sigmoid", "return np.exp(x) / (1.0 + np.exp(x))")],
-        "test_sigmoid", "inf or nan"),
+        "test_sigmoid", "floating-point overflow"),
     # The textbook formula: exp(1000) overflows to inf, and 1 / (1 + inf) is the right value 0, so
     # every value is right; the overflow on the way fails it all the same, saying what to do.
     "sigmoid_overflows": (
