@@ -1,5 +1,5 @@
-"""Stability is graded where it is the point: the sigmoid (01), binary cross-entropy (04), softmax,
-log-softmax and cross-entropy (06).
+"""Stability is graded where it is the point: the sigmoid (01), binary cross-entropy and the
+logistic unit's loss (04), softmax, log-softmax and cross-entropy (06).
 
 An implementation that overflows, divides by zero or makes a nan on the way fails the hidden test's
 probe (``autograder.probes.stable``) and the notebook's visible check (``nnlib.testing.check_stable``)
@@ -88,6 +88,15 @@ def forward(self, pred, target):
     p = softmax(logits, axis=1)
     return float(-np.mean(np.log(p[np.arange(len(labels)), labels])))
 """
+# The loss through log(o): o is exactly 0 or 1 once |z| > 37, and log(0) follows.
+LOGISTIC_LOG_OF_O = """
+def loss_and_gradients(self, X, t):
+    z = X @ self.w + self.b
+    o = sigmoid(z)
+    loss = -np.mean(t * np.log(o) + (1.0 - t) * np.log(1.0 - o))
+    dz = (o - t) / X.shape[0]
+    return float(loss), X.T @ dz, float(np.sum(dz))
+"""
 UNSTABLE = {
     "nnlib.functional.sigmoid": ("functional.sigmoid", TEXTBOOK_SIGMOID,
                                  ["floating-point overflow", "exponent is at most 0"]),
@@ -101,6 +110,9 @@ UNSTABLE = {
     "nnlib.losses.CrossEntropyLoss.forward": ("losses.CrossEntropyLoss.forward",
                                               CROSS_ENTROPY_LOG_OF_SOFTMAX,
                                               ["division by zero", "log-sum-exp"]),
+    "nnlib.logistic.LogisticRegression.loss_and_gradients": (
+        "logistic.LogisticRegression.loss_and_gradients", LOGISTIC_LOG_OF_O,
+        ["division by zero", "np.logaddexp(0, z)"]),
 }
 
 

@@ -117,7 +117,15 @@ def _logistic_problem(nn, rng):
 def _(nn, rng):
     model, X, t = _logistic_problem(nn, rng)
     loss, dw, db = model.loss_and_gradients(X, t)
-    return {"loss": loss, "dw": dw, "db": db}
+    # Weights 300 times larger: logits in the hundreds and thousands, where log(o) takes log(0)
+    # and log(1 + exp(z)) overflows; the section asks for a loss computed from the logits.
+    model.w[...] *= 300.0
+    with stable("loss_and_gradients with logits of size 1000",
+                "compute the loss from the logits z, as log(1 + exp(z)) - t z with "
+                "np.logaddexp(0, z) for log(1 + exp(z)), never log(o) or exp of a large z"):
+        large_loss, large_dw, large_db = model.loss_and_gradients(X, t)
+    return {"loss": loss, "dw": dw, "db": db, "loss for logits of size 1000": large_loss,
+            "dw for logits of size 1000": large_dw, "db for logits of size 1000": large_db}
 
 
 def _quadratic_bowl(model, centre_w, centre_b):
