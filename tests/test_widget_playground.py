@@ -397,3 +397,26 @@ def test_benchmark_case_redraws_and_every_restart_draws_a_new_network():
         assert playground.png is not before and playground.png.startswith(b"\x89PNG")
         if {"hidden", "dataset", "noise", "activation"} & set(values):
             assert playground.steps == 0 and playground.png != before
+
+
+@pytest.mark.parametrize("settings", [{}, {"dataset": "plane", "features": list(FEATURES)},
+                                      {"hidden": [8] * 6}])
+def test_no_two_texts_of_the_figure_overlap(settings):
+    # Tick labels, axis labels, titles and the features' names, also with a neuron enlarged (the
+    # longest title) and the loss axis grown by a diverging run.
+    playground = Playground(**settings)
+    playground.enlarge(len(playground.settings["hidden"]), 0)
+    playground.history["train"][-1] = 37.0  # the loss axis grows to 64
+    playground._draw()
+    renderer = playground.canvas.get_renderer()
+    texts = [text for ax in playground.fig.axes
+             for text in [*(ax.get_xticklabels() + ax.get_yticklabels() if ax.axison else []),
+                          ax.title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
+             if text.get_visible() and text.get_text()]
+    boxes = [text.get_window_extent(renderer) for text in texts]
+    assert len(texts) > 20
+    figure = playground.fig.bbox
+    for i, box in enumerate(boxes):
+        assert figure.x0 - 1 <= box.x0 and box.x1 <= figure.x1 + 1, f"{texts[i]} leaves the figure"
+        for j in range(i):
+            assert not box.overlaps(boxes[j]), f"{texts[i]} overlaps {texts[j]}"

@@ -747,7 +747,7 @@ class Playground(LiveFigure):
         self._render()
 
     # ------------------------------------------------------------------ controls
-    _LOOKS = {"label_width": "110px", "width": "300px"}
+    _LOOKS = {"label_width": "100px", "width": "275px"}
     # Every slider updates once when let go, not per pixel: most settings restart training.
     CONTROLS = {
         "dataset": Choice(DATASETS, "data set", dropdown=True, **_LOOKS),
@@ -830,8 +830,8 @@ class Playground(LiveFigure):
         reset = widgets.Button(description="Reset", icon="undo", layout=widgets.Layout(width="auto"))
         buttons.update(play=play, step=step, reset=reset)
         enlarge = widgets.Dropdown(options=self.neurons(), value=self.neurons()[-1][1],
-                                   description="enlarge", style={"description_width": "110px"},
-                                   layout=widgets.Layout(width="300px"))
+                                   description="enlarge", style={"description_width": "100px"},
+                                   layout=widgets.Layout(width="275px"))
         buttons["enlarge"] = enlarge
         c = controls
         # Everything wraps to the width there is: no control is cut off, no box scrolls sideways.
@@ -841,7 +841,7 @@ class Playground(LiveFigure):
             return widgets.VBox(children, layout=widgets.Layout(width="auto", overflow="visible"))
 
         def row(label, children):
-            return widgets.HBox([widgets.Label(label, layout=widgets.Layout(width="106px"))] + children,
+            return widgets.HBox([widgets.Label(label, layout=widgets.Layout(width="130px"))] + children,
                                 layout=widgets.Layout(flex_flow="row wrap", align_items="center",
                                                       overflow="visible", margin="0 8px 0 0"))
 
@@ -856,7 +856,8 @@ class Playground(LiveFigure):
             row("neurons per layer", [c[f"width {k}"] for k in range(1, MAX_LAYERS + 1)]),
         ], layout=widgets.Layout(overflow="visible", **wrap))
         # The figure shrinks to the width there is, keeping its proportions (square neurons).
-        image.layout = widgets.Layout(max_width="100%", height="auto", object_fit="contain")
+        image.layout = widgets.Layout(max_width="100%", height="auto", object_fit="contain",
+                                      align_self="flex-start", margin="2px 0")
         return [settings, network, image, readout, widgets.HTML()]
 
     def widget(self):
