@@ -107,9 +107,13 @@ def browser():
 
 
 def open_and_run_all(browser, lab, path):
-    """Open ``path`` in JupyterLab, wait for its kernel, and run every cell from the Run menu."""
+    """Open ``path`` in JupyterLab (in a fresh workspace), wait for its kernel, and run every cell
+    from the Run menu."""
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
-    page.goto(f"{lab['url']}/lab/tree/{path}?token={lab['token']}")
+    # A workspace of its own: only this notebook open (the shared server's default workspace would
+    # bring back the tabs of the tests before, and their widgets with them).
+    workspace = f"test-{secrets.token_hex(4)}"
+    page.goto(f"{lab['url']}/lab/workspaces/{workspace}/tree/{path}?token={lab['token']}&reset")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
     # The kernel is ready when the status bar says "<kernel name> | Idle".
     page.wait_for_function("() => { const bar = document.querySelector('.jp-StatusBar-Widget');"
