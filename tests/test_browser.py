@@ -225,6 +225,20 @@ def test_the_playground_trains_and_responds_in_the_browser(browser, lab, tmp_pat
     assert playground_text(page, "playground-step") == paused_at, "still training after Pause"
     assert playground_text(page, "playground-loss")
 
+    # A click on a neuron's picture enlarges it: the enlarge drop-down names it.
+    from nncourse.widgets.playground import Playground
+
+    x, y = Playground(hidden=[8, 5]).neuron_pixel(1, 0)  # the same layout as the page's
+    image = page.locator(".nnlib-playground img").first
+    box = image.bounding_box()
+    natural = image.evaluate("img => img.naturalWidth")
+    scale = box["width"] / natural
+    image.click(position={"x": x * scale, "y": y * scale})
+    enlarge = page.locator(".nnlib-playground .widget-dropdown").filter(has_text="enlarge").locator("select")
+    page.wait_for_function("select => select.options[select.selectedIndex].text"
+                           ".replace(/\\u00a0/g, ' ') === 'layer 1, neuron 1'",  # spaces as &nbsp;
+                           arg=enlarge.element_handle(), timeout=30_000)
+
     shot = tmp_path / "playground.png"
     page.locator(".nnlib-playground").screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000

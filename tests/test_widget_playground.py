@@ -2,6 +2,7 @@
 per hidden layer; it reproduces a run from its config, explains a student's broken layer, stops a
 diverging run with a message, draws its weights as edges, enlarges a neuron, keeps the notebook
 responsive while it plays, and its penalty gradients are right."""
+import io
 import subprocess
 import sys
 import textwrap
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import PIL.Image
 import pytest
 
 from nnlib.gradcheck import numerical_gradient, rel_error
@@ -397,6 +399,30 @@ def test_benchmark_case_redraws_and_every_restart_draws_a_new_network():
         assert playground.png is not before and playground.png.startswith(b"\x89PNG")
         if {"hidden", "dataset", "noise", "activation"} & set(values):
             assert playground.steps == 0 and playground.png != before
+
+
+def test_a_click_on_a_neuron_enlarges_it_and_a_second_click_shows_the_output_again():
+    pytest.importorskip("ipyevents")
+    playground = Playground(hidden=[8, 5])
+    box = playground.widget()
+    click = lambda x, y: box.clicks._handle_mouse_msg(  # noqa: E731 - as the browser sends it
+        None, {"event": "click", "type": "click", "dataX": x, "dataY": y}, [])
+    click(*playground.neuron_pixel(2, 4))
+    assert playground.enlarged == (2, 4) and box.enlarge.label == "layer 2, neuron 5"
+    assert playground.axes["plane"].get_title() == "layer 2, neuron 5, enlarged"
+    click(*playground.neuron_pixel(0, 1))
+    assert playground.enlarged == (0, 1) and box.enlarge.label == "input x\u2082"
+    x, y = playground.neuron_pixel(0, 1)
+    click(x + 40, y)  # between two layers: nothing
+    assert playground.enlarged == (0, 1)
+    click(x, y)  # the enlarged one again: back to the output
+    assert playground.enlarged is None and box.enlarge.label == "output"
+    click(*playground.neuron_pixel(3, 0))  # the output itself: the output
+    assert playground.enlarged is None
+    # The centre of a picture is where the figure draws it: not the white around the pictures.
+    picture = np.asarray(PIL.Image.open(io.BytesIO(playground.png)).convert("RGB"), dtype=float)
+    x, y = playground.neuron_pixel(1, 3)
+    assert picture[round(y), round(x)].min() < 235
 
 
 @pytest.mark.parametrize("settings", [{}, {"dataset": "plane", "features": list(FEATURES)},

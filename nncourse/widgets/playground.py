@@ -6,8 +6,8 @@ used for training; pick the input features (x1, x2, x1^2, x2^2, x1*x2, sin(x1), 
 network (hidden layers, the neurons of each, activation), the optimizer, the learning rate, the
 batch size and a penalty on the weights; then press Play and watch the output over the plane, the
 loss curves and the network change as it trains: every neuron's response over the plane, and every
-weight as an edge whose colour is its sign and whose thickness is its size. Pick a neuron to see its
-picture enlarged in the place of the output::
+weight as an edge whose colour is its sign and whose thickness is its size. Click a neuron (or pick it
+under "enlarge") to see its picture enlarged in the place of the output::
 
     import nnlib
     from nncourse.widgets.playground import Playground
@@ -680,6 +680,30 @@ class Playground(LiveFigure):
             self._draw()
             return self.summary()
 
+    def neuron_pixel(self, layer, neuron):
+        """The centre of a neuron's picture in the figure (``png``), as (x, y) pixels from its top
+        left corner: where to click to enlarge it."""
+        top, left = self._tile(layer, neuron)
+        half = _NEURON_RESOLUTION / 2 - 0.5
+        x, y = self.axes["neurons"].transData.transform((left + half, top + half))
+        return float(x), float(self.canvas.get_width_height()[1] - y)
+
+    def click(self, x, y):
+        """A click at pixel (x, y) of the figure (from its top left corner): on a neuron's picture it
+        enlarges that neuron, or, on the one enlarged already, shows the output again; elsewhere it
+        changes nothing. Returns the neuron enlarged now, ``(layer, neuron)``, or None."""
+        with self._lock:
+            height = self.canvas.get_width_height()[1]
+            column, row = self.axes["neurons"].transData.inverted().transform((x, height - y))
+            for layer, size in enumerate(self._sizes()):
+                for neuron in range(size):
+                    top, left = self._tile(layer, neuron)
+                    if (left - 1.5 <= column <= left + _NEURON_RESOLUTION + 0.5
+                            and top - 1.5 <= row <= top + _NEURON_RESOLUTION + 0.5):
+                        again = self.enlarged == (layer, neuron)
+                        self.enlarge(*((None,) if again else (layer, neuron)))
+            return self.enlarged
+
     def _neuron_columns(self, features):
         """Each neuron's output at the points whose features are ``features``: a list of arrays
         of shape ``(N, neurons)``, one per column of the picture (the inputs first)."""
@@ -889,6 +913,17 @@ class Playground(LiveFigure):
         box.buttons["step"].on_click(act(lambda: (self.pause(), self.step(1))))
         box.buttons["reset"].on_click(act(lambda: (self.pause(), self.reset())))
         box.enlarge.observe(enlarged, names="value")
+        try:  # a click on a neuron's picture enlarges it (ipyevents reports where the image was hit)
+            from ipyevents import Event
+        except ImportError:  # without it, the enlarge drop-down does the same
+            box.clicks = None
+        else:
+            def clicked(event):
+                if "dataX" in event:  # the position in the image's own pixels, however it is scaled
+                    self.click(event["dataX"], event["dataY"])
+                    self._after_update(box)
+            box.clicks = Event(source=box.image, watched_events=["click"])
+            box.clicks.on_dom_event(clicked)
         self._listeners = [lambda: self._after_update(box)]  # each frame while playing
         self._after_update(box)
         return box
