@@ -225,7 +225,8 @@ def test_the_playground_trains_and_responds_in_the_browser(browser, lab, tmp_pat
     assert playground_text(page, "playground-step") == paused_at, "still training after Pause"
     assert playground_text(page, "playground-loss")
 
-    # A click on a neuron's picture enlarges it: the enlarge drop-down names it.
+    # A click on a neuron's picture enlarges it (the enlarge drop-down names it); a second click
+    # shows the output again.
     from nncourse.widgets.playground import Playground
 
     x, y = Playground(hidden=[8, 5]).neuron_pixel(1, 0)  # the same layout as the page's
@@ -237,6 +238,9 @@ def test_the_playground_trains_and_responds_in_the_browser(browser, lab, tmp_pat
     enlarge = page.locator(".nnlib-playground .widget-dropdown").filter(has_text="enlarge").locator("select")
     page.wait_for_function("select => select.options[select.selectedIndex].text"
                            ".replace(/\\u00a0/g, ' ') === 'layer 1, neuron 1'",  # spaces as &nbsp;
+                           arg=enlarge.element_handle(), timeout=30_000)
+    image.click(position={"x": x * scale, "y": y * scale})  # again: the output again
+    page.wait_for_function("select => select.options[select.selectedIndex].text === 'output'",
                            arg=enlarge.element_handle(), timeout=30_000)
 
     shot = tmp_path / "playground.png"
