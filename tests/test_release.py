@@ -8,7 +8,8 @@ Choices that keep this file's time small (about 25 s, most of it in the two slow
   lecture is executed in the copy's own layout, which is what the identity cannot show.
 - "Its own two commands work in a fresh folder": a real ``make setup`` in the copy (venv creation,
   ``pip install -e .`` of the copy, nbgrader's instructor extensions switched off), with the venv
-  seeing the project's installed packages through a ``.pth`` file and pip told
+  (made here, without its own pip) seeing the project's installed packages, pip included, through a
+  ``.pth`` file and pip told
   ``--no-deps`` (downloading JupyterLab for every test run would take minutes
   and need the network); ``make lab`` is checked as a dry run (``make -n``: it would start a
   server), and so is ``make validate`` (nbgrader's own command, 10 s a notebook); ``make
@@ -159,7 +160,7 @@ def test_the_copys_own_commands_work_in_a_fresh_folder(copy, tmp_path):
     fresh = tmp_path / "fresh"
     shutil.copytree(copy, fresh)
     base_python = getattr(sys, "_base_executable", sys.executable)
-    subprocess.run([base_python, "-m", "venv", str(fresh / ".venv")], check=True)
+    subprocess.run([base_python, "-m", "venv", "--without-pip", str(fresh / ".venv")], check=True)
     site = subprocess.run([str(fresh / ".venv" / "bin" / "python"), "-c",
                            "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           capture_output=True, text=True, check=True).stdout.strip()
