@@ -204,8 +204,8 @@ class CarryReport:
             lines.append(f"  {heading}:")
             for entry in entries:
                 short = entry.name.removeprefix("nnlib.")
-                lines.append(f"    {short} ({entry.unit})" + (f": {entry.message}" if entry.message
-                                                               else ""))
+                message = entry.message.replace("\n", "\n        ")  # a check's lines, indented
+                lines.append(f"    {short} ({entry.unit})" + (f": {message}" if message else ""))
         if self.backup:
             lines.append(f"Your {self.unit}/nnlib as it was is in {self.backup}.")
         else:
