@@ -129,7 +129,8 @@ def _write_environment_files(root, destination):
         f"each exercise's folder.\npackages = [\n{quoted(packages)},\n]\n")
     (destination / "environment.yml").write_text(
         "# For conda users: `conda env create -f environment.yml && conda activate nn-course`, then\n"
-        "# `pip install --no-deps -e .` for the course's widgets. Same dependencies as pyproject.toml.\n"
+        "# `pip install --no-deps -e .` for the course's widgets, and switch off nbgrader's instructor\n"
+        "# tools as the Makefile's setup rule does. Same dependencies as pyproject.toml.\n"
         "name: nn-course\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.11\n  - pip\n"
         + "".join(f"  - {spec}\n" for spec in dependencies))
 
@@ -139,7 +140,7 @@ def _units_table(units, lectures):
     for unit in units:
         lecture = next((f"`lectures/{path.name}`" for path, owner in lectures.items()
                         if owner == unit), "–")
-        rows.append(f"| {get_unit(unit).title} | {lecture} | `exercises/{unit}/` |")
+        rows.append(f"| {unit[:2]} {get_unit(unit).title} | {lecture} | `exercises/{unit}/` |")
     return "\n".join(rows)
 
 

@@ -76,6 +76,23 @@ def test_no_solution_of_the_unit_or_later_in_any_file(copy):
     assert not [path for path in files_of(copy) if "HIDDEN TESTS" in path.read_text()]
 
 
+def test_no_copy_through_any_unit_holds_a_later_solution(copy, tmp_path):
+    # Cheaper than a copy per unit: what every copy shares (the tools, the widgets, the README) holds
+    # no solution of any unit, and lecture and notebook k none of unit k or later (an edition is
+    # stubbed from k by construction). A docstring quoting a unit 03 solution in regions.py was
+    # caught this way.
+    shared = tmp_path / "shared"
+    for name in ("student_tools", "nncourse", "README.md", "Makefile", "pyproject.toml"):
+        source = copy / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, shared / name)
+    assert leaks(shared, UNIT_IDS) == []
+    for lecture, unit in lecture_units().items():
+        (tmp_path / unit).mkdir()
+        shutil.copy(lecture, tmp_path / unit)
+        shutil.copy(REPO / "exercises" / unit / f"{unit}.ipynb", tmp_path / unit)
+        assert leaks(tmp_path / unit, UNIT_IDS[UNIT_IDS.index(unit):]) == []
+
+
 def test_a_leaked_solution_is_found_and_the_release_refuses(copy, tmp_path, monkeypatch):
     # The search above can fail: a copy holding one body of unit 05 is caught by it and by the
     # release's own guard, which then writes nothing.
@@ -146,7 +163,8 @@ def test_editions_and_lectures_are_the_released_ones(copy):
 
 @pytest.mark.slow
 def test_a_lecture_runs_in_the_copy_on_its_edition(copy):
-    lecture = next(path for path in (copy / "lectures").iterdir() if path.name.startswith("05"))
+    lecture = copy / "lectures" / next(path.name for path, unit in lecture_units().items()
+                                       if unit == THROUGH)
     notebook = nbformat.read(lecture, as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(lecture.parent)}}).execute()
