@@ -25,6 +25,7 @@ EXAMPLES = {
         autograder grade 04_single_layer_gradients --submissions lms/  # lms/<student>/...
         autograder grade 04_single_layer_gradients --jobs 4            # four at a time
         autograder grade 04_single_layer_gradients --submissions lms/ --ids lms-ids.csv
+        autograder grade 04_single_layer_gradients --submissions lms/ --times lms-times.csv
     """,
     "roster": """
         autograder roster import roster.csv   # columns student_id,first_name,last_name,email
@@ -106,6 +107,14 @@ def _id_mapping(value):
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
+def _times(value):
+    from .deadlines import DeadlinesError, load, read_times
+    try:
+        return read_times(value, load(REPO).zone)
+    except (OSError, ValueError, DeadlinesError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def _warn_if_unsandboxed(args):
     if args.no_sandbox:
         print(f"autograder {args.command}: WARNING: {UNSANDBOXED}", file=sys.stderr)
@@ -125,13 +134,14 @@ def run_build(args):
 
 def run_grade(args):
     _warn_if_unsandboxed(args)
+    from .deadlines import DeadlinesError
     from .grading import NoSubmissions, grade
     from .stopping import GradingStopped
     try:
         report = grade(args.unit, submissions=args.submissions, cell_timeout=args.timeout,
                        feedback=not args.no_feedback, jobs=args.jobs, sandboxed=not args.no_sandbox,
-                       id_mapping=args.ids, all_submitted=args.all)
-    except SandboxUnavailable as error:
+                       id_mapping=args.ids, all_submitted=args.all, times=args.times)
+    except (SandboxUnavailable, DeadlinesError) as error:
         print(f"autograder grade: nothing was graded: {error}", file=sys.stderr)
         return 2
     except NoSubmissions as error:
@@ -151,7 +161,7 @@ def run_regrade(args):
     try:
         report = grade(args.unit, students=[args.student], cell_timeout=args.timeout,
                        sandboxed=not args.no_sandbox)
-    except (ValueError, SandboxUnavailable, NoSubmissions) as error:
+    except (ValueError, SandboxUnavailable, NoSubmissions) as error:  # DeadlinesError among them
         print(f"autograder regrade: {error}", file=sys.stderr)
         return 2
     except GradingStopped as stop:
@@ -211,9 +221,10 @@ def run_export(args):
         print(f"autograder export: --all writes one table ({', '.join(TABLE_FORMATS)}); Gradescope "
               "takes one unit at a time", file=sys.stderr)
         return 2
+    from .deadlines import DeadlinesError
     try:
         paths = export_all(args.fmt) if args.all else export(args.unit, args.fmt)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, DeadlinesError) as error:
         print(f"autograder export: {error}", file=sys.stderr)
         return 2
     print(f"wrote {len(paths)} file(s) under exports/{ALL_UNITS if args.all else args.unit}/")
@@ -221,10 +232,11 @@ def run_export(args):
 
 
 def run_feedback(args):
+    from .deadlines import DeadlinesError
     from .feedback import FeedbackNotRendered, write_feedback
     try:
         pages = write_feedback(args.unit)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, DeadlinesError) as error:
         print(f"autograder feedback: {error}", file=sys.stderr)
         return 2
     except FeedbackNotRendered as error:  # every other page was written; the problem is recorded
@@ -333,6 +345,9 @@ def parser():
                        help="a CSV lms_name,student_id: the student id of each LMS folder")
     grade.add_argument("--all", action="store_true",
                        help="with --submissions, also grade again what submitted/ already holds")
+    grade.add_argument("--times", type=_times, metavar="TIMES.csv",
+                       help="a CSV student,submitted_at: when each student (LMS folder name or id) "
+                            "handed in, for the due dates of deadlines.toml")
 
     regrade = command("regrade", "Grade one student's submission of a unit again.", run_regrade)
     regrade.add_argument("unit", type=_unit, metavar="UNIT")

@@ -33,23 +33,19 @@ Canvas's documentation could not be checked from here:
   fill an existing one instead, rename the header to the title Canvas's own export gives it.
 - A blank score leaves that student's grade as it is.
 
-Manual grades: nbgrader's gradebook (``gradebook.db`` in the working folder) keeps a ``manual_score``
-the instructor sets in the formgrader, which overrides the automatic score. Every export uses the
-gradebook's final score for such a test (``Grade.score``: the manual score plus any extra credit);
-Gradescope's output for it says it was overridden, with the automatic score and the grader's comment
-(the manual comment on the cell of the same name). Manual comments on other cells of the notebook go
-into Gradescope's overall output. The gradebook is only read (opened read-only); without one, the
-saved results are exported as they are.
+Manual grades and late penalties: every export starts from the unit's current results
+(``adjustments.current``): a score a grader set in the formgrader replaces the autograder's (without a
+regrade), and a late submission loses what ``deadlines.toml`` says. Gradescope's output says which
+tests a grader scored, with the autograder's score and the grader's comment; the generic CSV has the
+submission time and the late penalty when the unit has a due date.
 """
-import contextlib
 import csv
 import io
 import json
-import sqlite3
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import results
+from .adjustments import current, read_gradebook
 from .course import UNIT_IDS, get_unit
 from .files import write_atomically
 from .reference import REPO
@@ -59,99 +55,24 @@ TABLE_FORMATS = ("csv", "canvas")  # the formats with a table across units
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_POSSIBLE = "Points Possible"
 ALL_UNITS = "all-units"
-OVERRIDDEN = "score set by the grader"
 
 
-@dataclass
-class ManualGrades:
-    """What an instructor set by hand in nbgrader's gradebook, read once for an export."""
-
-    # (unit, student, test) -> (final score, automatic score or None)
-    scores: dict = field(default_factory=dict)
-    # (unit, student) -> {cell name: the grader's comment}
-    comments: dict = field(default_factory=dict)
-    # student id -> (name as "Last, First" or "", Canvas user id or "")
-    students: dict = field(default_factory=dict)
+def lateness(student):
+    """``["handed in ... late: -0.6 points"]`` for a late submission, else ``[]``."""
+    if student.seconds_late <= 0:
+        return []
+    return [f"handed in {student.submitted_at}, due {student.due_at}: {student.seconds_late / 3600:.1f} "
+            f"hours late, late penalty {student.late_penalty:g} points"]
 
 
-def read_gradebook(units, work_dir=REPO):
-    """The manual scores, comments and student names of ``units`` in ``work_dir/gradebook.db``,
-    opened read-only; empty ``ManualGrades`` when there is no gradebook."""
-    from .settings import COURSE_ID
-
-    path = Path(work_dir).resolve() / "gradebook.db"
-    manual = ManualGrades()
-    # mode=ro: SQLite itself refuses any write, whatever nbgrader's Gradebook would try.
-    url = f"file:{path}?mode=ro"
-    if not path.is_file() or not _has_course(url, COURSE_ID):
-        return manual
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(f"sqlite:///{url}&uri=true", COURSE_ID) as gradebook:
-        for student in gradebook.students:
-            name = ", ".join(part for part in (student.last_name, student.first_name) if part)
-            manual.students[student.id] = (name, student.lms_user_id or "")
-        for unit in units:
-            for student in manual.students:
-                try:
-                    notebook = gradebook.find_submission_notebook(unit, unit, student)
-                except MissingEntry:
-                    continue
-                for grade in notebook.grades:
-                    if grade.manual_score is not None:
-                        manual.scores[unit, student, grade.name] = (float(grade.score),
-                                                                     grade.auto_score)
-                comments = {comment.name: comment.manual_comment.strip()
-                            for comment in notebook.comments
-                            if comment.manual_comment and comment.manual_comment.strip()}
-                if comments:
-                    manual.comments[unit, student] = comments
-    return manual
-
-
-def _has_course(url, course_id):
-    """Whether the SQLite database at ``url`` is a gradebook holding ``course_id`` (nbgrader's
-    ``Gradebook`` would add the course, a write, when it is missing)."""
-    with contextlib.closing(sqlite3.connect(url, uri=True)) as connection:
-        try:
-            return connection.execute("SELECT 1 FROM course WHERE id = ?", (course_id,)).fetchone() \
-                is not None
-        except sqlite3.DatabaseError:  # no course table: not (yet) a gradebook
-            return False
-
-
-def with_manual_grades(unit, students, manual):
-    """``students`` (``StudentResult``) with each manually graded test's score replaced by the
-    gradebook's and its message saying so; returns ``(students, {student: other comments})``."""
-    updated, other_comments = [], {}
-    for student in students:
-        comments = dict(manual.comments.get((unit, student.student_id), {}))
-        tests = []
-        for test in student.tests:
-            key = (unit, student.student_id, test.name)
-            if key in manual.scores:
-                score, auto_score = manual.scores[key]
-                automatic = "none" if auto_score is None else f"{auto_score:g}"
-                note = f"{OVERRIDDEN}: {score:g} / {test.max_score:g} (autograder: {automatic})"
-                comment = comments.pop(test.name, "")
-                message = "; ".join(part for part in (note, comment and f"grader's comment: {comment}",
-                                                      test.message and f"autograder: {test.message}")
-                                    if part)
-                test = replace(test, score=score, message=message)
-            tests.append(test)
-        updated.append(replace(student, tests=tests))
-        other_comments[student.student_id] = comments
-    return updated, other_comments
-
-
-def gradescope_results(student, comments=None):
-    """Gradescope's ``results.json`` content for one student's result (``StudentResult``), with the
-    grader's ``{cell: comment}`` not tied to a test in the overall output."""
+def gradescope_results(student):
+    """Gradescope's ``results.json`` content for one student's result (``StudentResult``): the
+    grader's comments on cells that are not tests, and any lateness, in the overall output."""
     tests = [{"name": test.name, "score": test.score, "max_score": test.max_score,
-              "output": test.message or "passed", "visibility": "visible"}
+              "output": test.feedback, "visibility": "visible"}
              for test in student.tests]
-    output = "; ".join(list(student.problems)
-                       + [f"grader's comment on {cell}: {text}" for cell, text in (comments or {}).items()])
+    output = "; ".join(list(student.problems) + lateness(student)
+                       + [f"grader's comment on {cell}: {text}" for cell, text in student.comments.items()])
     return {"score": student.score,
             "output": output or f"{len(tests)} tests, graded by the course autograder",
             "tests": tests}
@@ -172,19 +93,14 @@ def _points(value):
     return "" if value is None else f"{value:g}"
 
 
-def _graded(unit, work_dir, manual):
-    """The saved students of ``unit`` with the gradebook's manual grades applied."""
-    return with_manual_grades(unit, results.load(unit, work_dir).students, manual)
-
-
-def _canvas_rows(units, scores, maxima, manual):
+def _canvas_rows(units, scores, maxima, records):
     """Canvas's table: header, ``Points Possible``, one row per student of ``scores``
     (``{student: {unit: points}}``)."""
     rows = [list(CANVAS_IDENTITY) + [canvas_title(unit) for unit in units],
             [CANVAS_POINTS_POSSIBLE] + [""] * (len(CANVAS_IDENTITY) - 1)
             + [_points(maxima[unit]) for unit in units]]
     for student_id in sorted(scores):
-        name, canvas_id = manual.students.get(student_id, ("", ""))
+        name, canvas_id = records.students.get(student_id, ("", ""))
         rows.append([name or student_id, canvas_id, student_id, student_id, ""]
                     + [_points(scores[student_id].get(unit)) for unit in units])
     return rows
@@ -195,24 +111,25 @@ def export(unit, fmt, work_dir=REPO):
     written. ``FileNotFoundError`` when ``unit`` has no saved results."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    saved = results.load(unit, work_dir)  # first: fails saying what to run before anything is read
-    manual = read_gradebook([unit], work_dir)
-    students, comments = with_manual_grades(unit, saved.students, manual)
+    students = current(unit, work_dir).students  # first: says what to run when nothing is saved
     folder = Path(work_dir) / "exports" / unit
     if fmt == "gradescope":
         return [write_atomically(folder / "gradescope" / student.student_id / "results.json",
-                                 json.dumps(gradescope_results(student, comments[student.student_id]),
-                                            indent=1))
+                                 json.dumps(gradescope_results(student), indent=1))
                 for student in students]
     if fmt == "csv":
-        rows = [["Student ID", f"{unit} Points", f"{unit} Max Points"]]
+        deadline = any(student.due_at for student in students)
+        rows = [["Student ID", f"{unit} Points", f"{unit} Max Points"]
+                + [f"{unit} Submitted At", f"{unit} Late Penalty"] * deadline]
         rows += [[student.student_id, _points(student.score), _points(student.max_score)]
+                 + [student.submitted_at, _points(student.late_penalty)] * deadline
                  for student in students]
         return [write_atomically(folder / f"{unit}-lms.csv", _csv_text(rows))]
+    records = read_gradebook([unit], work_dir)
     scores = {student.student_id: {unit: student.score} for student in students}
     maxima = {unit: max((student.max_score for student in students), default=0.0)}
     return [write_atomically(folder / f"{unit}-canvas.csv",
-                             _csv_text(_canvas_rows([unit], scores, maxima, manual)))]
+                             _csv_text(_canvas_rows([unit], scores, maxima, records)))]
 
 
 def export_all(fmt, work_dir=REPO):
@@ -224,17 +141,17 @@ def export_all(fmt, work_dir=REPO):
     units = [unit for unit in UNIT_IDS if results.results_path(unit, work_dir).is_file()]
     if not units:
         raise FileNotFoundError("no unit has been graded yet: run `autograder grade UNIT` first")
-    manual = read_gradebook(units, work_dir)
+    records = read_gradebook(units, work_dir)
     scores, maxima = {}, {}
     for unit in units:
-        students, _ = _graded(unit, work_dir, manual)
+        students = current(unit, work_dir).students
         maxima[unit] = max((student.max_score for student in students), default=0.0)
         for student in students:
             scores.setdefault(student.student_id, {})[unit] = student.score
     folder = Path(work_dir) / "exports" / ALL_UNITS
     if fmt == "canvas":
         return [write_atomically(folder / f"{ALL_UNITS}-canvas.csv",
-                                 _csv_text(_canvas_rows(units, scores, maxima, manual)))]
+                                 _csv_text(_canvas_rows(units, scores, maxima, records)))]
     rows = [["Student ID"] + [f"{unit} Points" for unit in units] + ["Total Points", "Total Max Points"]]
     total_max = sum(maxima.values())
     for student_id in sorted(scores):

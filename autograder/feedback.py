@@ -6,9 +6,12 @@ graded notebook, with hidden test code replaced by a comment and tracebacks cut 
 (``autograder.preprocessors``).
 """
 import html
+from datetime import datetime
 from pathlib import Path
 
 from . import results
+from .adjustments import current
+from .deadlines import LatePolicy, describe_lateness, load as load_deadlines
 from .files import write_atomically
 from .nbgrader_api import make_api, quiet_nbgrader
 from .reference import REPO
@@ -21,6 +24,7 @@ table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: .4em .6em; text-align: left; vertical-align: top; }}
 .pass {{ color: #1a7f37; }} .fail {{ color: #b42318; }}
 .problem {{ background: #fff4e5; border-left: 4px solid #f79009; padding: .6em 1em; }}
+.deadline {{ border-left: 4px solid #ddd; padding: .6em 1em; }}
 code {{ white-space: pre-wrap; }}
 </style></head><body>
 <h1>{unit}: {score:g} / {max_score:g}</h1>
@@ -43,32 +47,61 @@ class FeedbackNotRendered(RuntimeError):
 
 
 def _row(test):
-    passed = test.score >= test.max_score
-    status = "pass" if passed else "fail"
-    advice = "passed" if passed else html.escape(test.message or "did not pass")
+    status = "pass" if test.score >= test.max_score else "fail"
     return (f'<tr><td class="{status}">{html.escape(test.name)}</td>'
-            f'<td>{test.score:g} / {test.max_score:g}</td><td><code>{advice}</code></td></tr>')
+            f'<td>{test.score:g} / {test.max_score:g}</td>'
+            f'<td><code>{html.escape(test.feedback)}</code></td></tr>')
 
 
-def summary_page(unit, student):
-    """The HTML summary of one student's result (a ``results.StudentResult``)."""
+def _when(iso_time):
+    return datetime.fromisoformat(iso_time).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def deadline_note(student, policy=None):
+    """When the submission was handed in and due, and what being late cost, as one sentence
+    (empty when the unit has no due date)."""
+    if not student.due_at:
+        return ""
+    extension = f" (with an extension of {student.extension})" if student.extension else ""
+    due = f"due {_when(student.due_at)}{extension}"
+    if not student.submitted_at:
+        return f"This unit was {due}; the time you handed it in is not known, so it counts as on time."
+    sentence = f"Handed in {_when(student.submitted_at)}, {due}: "
+    if student.seconds_late <= 0:
+        return sentence + "on time."
+    lateness = describe_lateness(student.seconds_late, policy or LatePolicy())
+    if not student.late_penalty:
+        return sentence + f"{lateness}, no points lost."
+    return (sentence + f"{lateness}; late penalty {student.late_penalty:g} of your "
+            f"{student.points:g} points" + (f" ({policy.describe()})" if policy else "") + ".")
+
+
+def summary_page(unit, student, policy=None):
+    """The HTML summary of one student's result (a ``results.StudentResult``); ``policy`` is the
+    course's ``deadlines.LatePolicy``, named in the lateness sentence."""
     problems = "".join(f'<p class="problem">{html.escape(problem)}</p>' for problem in student.problems)
+    note = deadline_note(student, policy)
+    if note:
+        problems += f'<p class="{"problem" if student.late_penalty else "deadline"}">{html.escape(note)}</p>'
+    problems += "".join(f"<p>Grader's comment on <code>{html.escape(cell)}</code>: {html.escape(text)}</p>"
+                        for cell, text in student.comments.items())
     return PAGE.format(unit=html.escape(unit), student=html.escape(student.student_id),
                        score=student.score, max_score=student.max_score, problems=problems,
                        rows="\n".join(_row(test) for test in student.tests))
 
 
-def write_summary_page(folder, unit, student):
+def write_summary_page(folder, unit, student, policy=None):
     """Write ``folder/summary.html`` for ``student`` (a ``results.StudentResult``); returns it.
     Also a stage of ``nbgrader generate_feedback`` (``preprocessors.WriteSummaryPage``), which
     replaces the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    return write_atomically(folder / "summary.html", summary_page(unit, student))
+    return write_atomically(folder / "summary.html", summary_page(unit, student, policy))
 
 
 def render_feedback(report, work_dir=REPO, root=REPO, api=None, students=None):
-    """Write the pages of every student of ``report`` (or of ``students``), then save the report.
+    """Write the pages of every student of ``report`` (or of ``students``), then save the report
+    (already adjusted: ``adjustments``).
 
     A graded notebook nbgrader cannot render becomes a problem of its student, in ``report`` (so
     ``report.failures`` names them) and in ``grades/<unit>.json``; a later run that renders it
@@ -77,6 +110,7 @@ def render_feedback(report, work_dir=REPO, root=REPO, api=None, students=None):
     work_dir = Path(work_dir).resolve()
     api = api or make_api(root=root, work_dir=work_dir,
                           release_dir=work_dir / ".autograder" / "release")
+    policy = load_deadlines(work_dir).policy
     written = []
     for student in report.students:
         if students is not None and student.student_id not in students:
@@ -88,19 +122,19 @@ def render_feedback(report, work_dir=REPO, root=REPO, api=None, students=None):
                 outcome = api.generate_feedback(report.unit, student.student_id, force=True)
             if not outcome.get("success"):
                 student.problems.append(RENDER_FAILED)
-        written.append(write_summary_page(folder, report.unit, student))
+        written.append(write_summary_page(folder, report.unit, student, policy))
     results.save(report, work_dir)
     return written
 
 
 def write_feedback(unit, work_dir=REPO, root=REPO, api=None):
     """``autograder feedback``: the pages of every student graded by the last ``grade`` run of
-    ``unit``; returns them.
+    ``unit``, with the grades and comments given in the formgrader since; returns them.
 
     Raises ``FileNotFoundError`` before any grading, and ``FeedbackNotRendered`` naming the
     students whose graded notebook could not be rendered (after writing every page it could).
     """
-    report = results.load(unit, work_dir)
+    report = current(unit, work_dir)  # a grade given in the formgrader counts without a regrade
     pages = render_feedback(report, work_dir=work_dir, root=root, api=api)
     failed = [student.student_id for student in report.students if RENDER_FAILED in student.problems]
     if failed:

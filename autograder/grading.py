@@ -11,13 +11,13 @@ next run grades every submission again, so no result of a stopped run can outliv
 submission or setting. Third-party warnings go to the run's log, ``grades/<unit>/<run>.log``.
 """
 import contextlib
-import csv
-import io
 import json
 import logging
 import multiprocessing
 import re
+import shutil
 import signal
+import tempfile
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -28,15 +28,16 @@ from tqdm.auto import tqdm
 
 from . import results
 from . import sandbox
+from .adjustments import adjust
+from .deadlines import load as load_deadlines
 from . import stopping
 from .course import get_unit
-from .files import write_atomically
 from .intake import take_in
 from .nbgrader_api import checked, make_api, quiet_nbgrader
 from .reference import REPO
 from .results import GradeReport, StudentResult, TestResult
 from .sandbox import UNSANDBOXED
-from .settings import CELL_TIMEOUT
+from .settings import CELL_TIMEOUT, course_config
 
 
 class UnsandboxedGrading(UserWarning):
@@ -110,7 +111,8 @@ def _scores(gradebook, unit, student, cells, messages, failed_reason):
         score = 0.0
         try:
             grade = gradebook.find_grade(grade_id, unit, unit, student)
-            score = float(grade.score or 0.0)
+            # The autograder's own score: a grader's is applied on top (autograder.adjustments).
+            score = float(grade.auto_score or 0.0)
         except MissingEntry:
             pass
         message = messages.get(grade_id, "")
@@ -148,7 +150,7 @@ def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed
 
 def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_timeout=None,
           feedback=True, jobs=1, students=None, sandboxed=True, id_mapping=None,
-          all_submitted=False):
+          all_submitted=False, times=None):
     """Autograde every submission of ``unit``; returns a ``GradeReport`` and writes the grade table.
 
     Parameters
@@ -179,8 +181,12 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         columns (``--ids``).
     all_submitted : bool
         With ``submissions``, also grade again what ``submitted/`` already holds (``--all``).
+    times : path or dict, optional
+        When each student handed in: ``{lms_name or student_id: datetime}`` or a CSV
+        ``student,submitted_at`` (``--times``), recorded as nbgrader's ``timestamp.txt``.
 
-    Raises ``NoSubmissions`` (changing nothing) when there is nothing to grade, and
+    Raises ``NoSubmissions`` (changing nothing) when there is nothing to grade,
+    ``deadlines.DeadlinesError`` before grading anything when ``deadlines.toml`` cannot be used, and
     ``stopping.GradingStopped`` on SIGINT or SIGTERM, having recorded nothing of this run; its
     message says what was kept.
     """
@@ -195,7 +201,7 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
     with stopping.stop_on_signals():
         try:
             return _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs,
-                          students, sandboxed, isolation, id_mapping, all_submitted)
+                          students, sandboxed, isolation, id_mapping, all_submitted, times)
         except stopping.GradingStopped as stop:
             if stop.recorded:
                 raise
@@ -203,10 +209,11 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
 
 
 def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs, students,
-           sandboxed, isolation, id_mapping, all_submitted):
+           sandboxed, isolation, id_mapping, all_submitted, times):
     # One intake for both paths: student ids, the notebook by its metadata, nesting, empty ones.
+    deadlines = load_deadlines(work_dir)  # a mistake in deadlines.toml stops the run here
     intake = take_in(unit, work_dir, root, submissions=submissions, mapping=id_mapping,
-                     also_submitted=all_submitted)
+                     also_submitted=all_submitted, times=times)
     problems = {**intake.unidentified, **intake.problems}
     submitted = intake.students
     if not submitted and not problems:
@@ -248,15 +255,18 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
             bar.close()
         for student, notes in intake.notes.items():  # for the instructor; no points lost
             if student in graded:
-                graded[student].problems.extend(notes)
+                graded[student].notes.extend(notes)
         ordered = results.merge(_previous_students(unit, work_dir) if partial else [],
                                 graded.values())
         report = GradeReport(unit, ordered, work_dir / "grades" / f"{unit}.csv", isolation)
+        # What graders set in the formgrader, and the late penalty, on top of the autograder's.
+        adjust(report, work_dir, deadlines=deadlines)
         try:
             # The run is finished: its results are published together (a signal waits for them).
             with stopping.deferred():
-                write_csv(unit, ordered, cells, work_dir / "grades", isolation, run=run)
                 results.save(report, work_dir, run=run)
+                _forget_earlier_grading(unit, work_dir,
+                                        [student for student in intake.problems if student in problems])
             if feedback:
                 from .feedback import render_feedback
                 # A page that cannot be rendered becomes a problem of its student
@@ -274,6 +284,27 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
     return report
 
 
+def _forget_earlier_grading(unit, work_dir, students):
+    """Remove what an earlier run left of ``students``, whose submission now could not be taken
+    in (an empty resubmission): their graded copy, its feedback page and their submission in the
+    gradebook, so that neither the formgrader nor a page shows the old grade. The earlier run's
+    results stay in ``grades/<unit>/`` (``autograder history``)."""
+    if not students:
+        return
+    for student in students:
+        shutil.rmtree(work_dir / "autograded" / student / unit, ignore_errors=True)
+        (work_dir / "feedback" / student / unit / f"{unit}.html").unlink(missing_ok=True)
+    if not (work_dir / "gradebook.db").is_file():
+        return
+    directory = course_config(work_dir=work_dir).CourseDirectory
+    with Gradebook(directory.db_url, directory.course_id) as gradebook:
+        for student in students:
+            try:
+                gradebook.remove_submission(unit, student)
+            except MissingEntry:
+                pass
+
+
 def _grade_in_workers(unit, todo, arguments, jobs, log_path, bar):
     """``{student: StudentResult}`` for ``todo``, graded by ``jobs`` worker processes.
 
@@ -285,55 +316,61 @@ def _grade_in_workers(unit, todo, arguments, jobs, log_path, bar):
     graded, attempts = {}, {}
     context = multiprocessing.get_context("spawn")  # no kernels or sockets shared with workers
     started = context.SimpleQueue()
-    while todo:
-        broken = []
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                   initializer=stopping.prepare_worker,
-                                   initargs=(str(log_path), started))
-        try:
-            futures = {pool.submit(_grade_student, unit, student, *arguments): student
-                       for student in todo}
-            workers = list(pool._processes.values())  # all started by now (one per submit)
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    student = futures[future]
-                    try:
-                        graded[student] = future.result()
-                    except BrokenProcessPool:
-                        broken.append(student)
-                        continue
-                    bar.set_postfix_str(student)
+    # The workers' temporary files, removed here even when a worker is killed or the run stopped.
+    scratch = tempfile.mkdtemp(prefix="autograder-run-")
+    try:
+        while todo:
+            broken = []
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                       initializer=stopping.prepare_worker,
+                                       initargs=(str(log_path), started, scratch))
+            try:
+                futures = {pool.submit(_grade_student, unit, student, *arguments): student
+                           for student in todo}
+                workers = list(pool._processes.values())  # all started by now (one per submit)
+                pending = set(futures)
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        student = futures[future]
+                        try:
+                            graded[student] = future.result()
+                        except BrokenProcessPool:
+                            broken.append(student)
+                            continue
+                        bar.set_postfix_str(student)
+                        bar.update()
+            except BaseException:
+                workers = list((pool._processes or {}).values())  # before shutdown forgets them
+                pool.shutdown(wait=False, cancel_futures=True)
+                stopping.end_workers(workers)
+                raise
+            pool.shutdown(wait=True)
+            if broken:
+                grading = {}
+                while not started.empty():
+                    pid, student = started.get()
+                    grading[pid] = student
+                # The pool ends its other workers with SIGTERM (they exit 128 + 15), not the killed.
+                killed = sorted(grading[worker.pid] for worker in workers if worker.pid in grading
+                                and worker.exitcode not in (None, 128 + signal.SIGTERM,
+                                                            -signal.SIGTERM)
+                                and grading[worker.pid] in broken)
+                bar.write(f"{unit}: the process grading {' and '.join(killed) or 'a submission'} was "
+                          f"killed (not by student code); grading again: {', '.join(sorted(broken))}")
+            todo = []
+            for student in broken:
+                attempts[student] = attempts.get(student, 0) + 1
+                if attempts[student] < 2:
+                    todo.append(student)
+                else:
+                    graded[student] = StudentResult(student, [TestResult(name, 0.0, points,
+                                                                         WORKER_KILLED)
+                                                              for name, points in arguments[3]],
+                                                    [WORKER_KILLED])
                     bar.update()
-        except BaseException:
-            workers = list((pool._processes or {}).values())  # before shutdown forgets them
-            pool.shutdown(wait=False, cancel_futures=True)
-            stopping.end_workers(workers)
-            raise
-        pool.shutdown(wait=True)
-        if broken:
-            grading = {}
-            while not started.empty():
-                pid, student = started.get()
-                grading[pid] = student
-            # The pool ends its other workers with SIGTERM (they exit 128 + 15); not the killed one.
-            killed = sorted(grading[worker.pid] for worker in workers if worker.pid in grading
-                            and worker.exitcode not in (None, 128 + signal.SIGTERM, -signal.SIGTERM)
-                            and grading[worker.pid] in broken)
-            bar.write(f"{unit}: the process grading {' and '.join(killed) or 'a submission'} was "
-                      f"killed (not by student code); grading again: {', '.join(sorted(broken))}")
-        todo = []
-        for student in broken:
-            attempts[student] = attempts.get(student, 0) + 1
-            if attempts[student] < 2:
-                todo.append(student)
-            else:
-                graded[student] = StudentResult(student, [TestResult(name, 0.0, points,
-                                                                     WORKER_KILLED)
-                                                          for name, points in arguments[3]],
-                                                [WORKER_KILLED])
-                bar.update()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return graded
 
 
@@ -373,22 +410,3 @@ def _previous_students(unit, work_dir):
         return results.load(unit, work_dir).students
     except FileNotFoundError:
         return []
-
-
-def write_csv(unit, students, cells, folder, isolation="", run=None):
-    """``grades/<unit>.csv``: student_id, unit, score, max_score, then one column per test cell;
-    graded with ``--no-sandbox``, a last column ``isolation`` says so on every row. A ``run`` also
-    keeps its own copy, ``grades/<unit>/<run>.csv``, written first."""
-    unsandboxed = isolation == UNSANDBOXED
-    table = io.StringIO(newline="")
-    writer = csv.writer(table)
-    writer.writerow(["student_id", "unit", "score", "max_score"] + [name for name, _ in cells]
-                    + ["isolation"] * unsandboxed)
-    for result in students:
-        by_name = {test.name: test.score for test in result.tests}
-        writer.writerow([result.student_id, unit, f"{result.score:g}", f"{result.max_score:g}"]
-                        + [f"{by_name.get(name, 0.0):g}" for name, _ in cells]
-                        + ["none (--no-sandbox)"] * unsandboxed)
-    if run is not None:
-        write_atomically(Path(folder) / unit / f"{run}.csv", table.getvalue())
-    return write_atomically(Path(folder) / f"{unit}.csv", table.getvalue())

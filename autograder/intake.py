@@ -9,7 +9,9 @@
   notebook), not its name: a renamed copy such as ``<unit> (1).ipynb`` is graded as
   ``<unit>.ipynb``, with a note to the instructor;
 - the folder holding the notebook (or ``nnlib/``) is taken however deep the LMS nested it;
-- an empty or unreadable submission gets a message a student can read (no exception, no path).
+- an empty or unreadable submission gets a message a student can read (no exception, no path);
+- when each student handed in (``--times``, a CSV ``student,submitted_at``) is recorded as nbgrader's
+  ``timestamp.txt``, which the late policy reads (``autograder.deadlines``).
 
 The LMS export is only read. In ``submitted/`` (copies made by the grader, or put there by the
 instructor) a submission that has to be unwrapped or renamed is first moved aside, whole, to
@@ -25,6 +27,8 @@ import shutil
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .deadlines import load as load_deadlines, read_times, write_timestamp
 
 # Letters of any alphabet (accents included), digits and ``_ . @ -``, in words separated by single
 # spaces; not starting with a dot. Folder names are compared in NFC, the form most systems write.
@@ -197,7 +201,15 @@ def _copy_in(content, notebook, target, unit):
         placed.rename(target / f"{unit}.ipynb")
 
 
-def collect(unit, submissions_dir, work_dir, root, mapping=None):
+def _record_time(folder, target, student, times):
+    """Write ``target/timestamp.txt`` when ``times`` (``{lms_name or student_id: datetime}``)
+    knows when ``student`` (handed in as ``folder``) submitted."""
+    moment = (times or {}).get(folder, (times or {}).get(student))
+    if moment is not None:
+        write_timestamp(target, moment)
+
+
+def collect(unit, submissions_dir, work_dir, root, mapping=None, times=None):
     """Copy an LMS export (one folder per student, only read) into
     ``work_dir/submitted/<student>/<unit>/``; returns an ``Intake``."""
     intake = Intake()
@@ -229,6 +241,7 @@ def collect(unit, submissions_dir, work_dir, root, mapping=None):
             intake.problems[student] = UNREADABLE
             continue
         intake.students.append(student)
+        _record_time(folder.name, target, student, times)
         notes = _notes(folder, notebook, unit, ids)
         if notes:
             intake.notes[student] = notes
@@ -245,7 +258,7 @@ def _free_name(path):
     return candidate
 
 
-def prepare_submitted(unit, work_dir, root, mapping=None):
+def prepare_submitted(unit, work_dir, root, mapping=None, times=None):
     """Apply the intake's rules to what ``work_dir/submitted/*/<unit>/`` already holds: mapped
     folder names renamed to ids, nested folders unwrapped, renamed notebooks named back (the
     original moved aside whole, see the module docstring); returns an ``Intake``."""
@@ -255,7 +268,8 @@ def prepare_submitted(unit, work_dir, root, mapping=None):
     for folder in sorted(submitted.glob(f"*/{unit}")):
         if not folder.is_dir() or folder.parent.name.startswith("."):
             continue
-        student, why = student_id_of(folder.parent.name, mapping)
+        handed_in_as = folder.parent.name
+        student, why = student_id_of(handed_in_as, mapping)
         if student is None:
             intake.unidentified[folder.parent.name] = why
             continue
@@ -284,23 +298,28 @@ def prepare_submitted(unit, work_dir, root, mapping=None):
                 intake.problems[student] = UNREADABLE
                 continue
         intake.students.append(student)
+        _record_time(handed_in_as, folder, student, times)
         if notes:
             intake.notes[student] = notes
     intake.students.sort()
     return intake
 
 
-def take_in(unit, work_dir, root, submissions=None, mapping=None, also_submitted=False):
+def take_in(unit, work_dir, root, submissions=None, mapping=None, also_submitted=False, times=None):
     """The one intake: collect ``submissions`` (an LMS export) if given, else prepare what
     ``submitted/`` holds; with ``also_submitted``, both (the export wins for a student in both).
-    ``mapping`` is ``{lms_name: student_id}``, a path to such a CSV (``read_mapping``), or None."""
+    ``mapping`` is ``{lms_name: student_id}``, a path to such a CSV (``read_mapping``), or None;
+    ``times`` is ``{lms_name or student_id: datetime}`` or a path to a CSV ``student,submitted_at``
+    (``deadlines.read_times``): each time found is recorded as nbgrader's ``timestamp.txt``."""
     ids = read_mapping(mapping) if isinstance(mapping, (str, Path)) else mapping
+    if isinstance(times, (str, Path)):
+        times = read_times(times, load_deadlines(work_dir).zone)
     if not submissions:
-        return prepare_submitted(unit, work_dir, root, ids)
-    brought = collect(unit, submissions, work_dir, root, ids)
+        return prepare_submitted(unit, work_dir, root, ids, times)
+    brought = collect(unit, submissions, work_dir, root, ids, times)
     if not also_submitted:
         return brought
-    held = prepare_submitted(unit, work_dir, root, ids)
+    held = prepare_submitted(unit, work_dir, root, ids, times)
     problems = {student: problem for student, problem in held.problems.items()
                 if student not in brought.students}
     problems.update(brought.problems)

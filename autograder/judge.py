@@ -5,11 +5,12 @@ nbgrader runs hidden tests in the student's kernel, where code in the student's 
 
     parent (trusted, never imports student code)            child (untrusted)
     ------------------------------------------------        ---------------------------------
-    fresh seed, copy of nnlib/ in a scratch folder  ----->  python -I -m autograder.judge_child
+    fresh seeds, copy of nnlib/ in a scratch folder ----->  python -I -m autograder.judge_child
     limits: CPU, memory, file size, processes,              in its own sandbox (autograder.sandbox:
       wall clock; the sandbox: nothing of the               no reference, no course, no network);
-      course visible but the package and the copy           imports the student's nnlib, runs
-                                                    <-----  the probe, writes numbers (npz)
+      course visible but the package and the copy           imports numpy once, then per function
+                                                            forks: imports the student's nnlib,
+                                                    <-----  runs the probe, writes numbers (npz)
     np.load(allow_pickle=False), rebuild the result,
     compare with the reference on the same seed  ->  Verdict(passed, message)
 
@@ -26,7 +27,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,17 +94,41 @@ def _copy_submission(submission, destination):
 SANDBOX_FOLDER = "/submission"
 
 
-def _command(name, seed, scratch, sandboxed):
-    """The child's command line: in its own sandbox, or (``--no-sandbox``) bare in ``scratch``."""
+def _command(seeds, scratch, sandboxed, limits):
+    """The child's command line (``judge_child.main``): in its own sandbox, or (``--no-sandbox``)
+    bare in ``scratch``."""
     environment = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                    "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    probes = [str(part) for name, seed in seeds.items() for part in (name, seed)]
+    folder = SANDBOX_FOLDER if sandboxed else str(scratch)
+    command = [sys.executable, "-I", "-m", "autograder.judge_child", folder,
+               str(limits.cpu_seconds), str(limits.wall_seconds)] + ["--sandboxed"] * sandboxed + probes
     if not sandboxed:
-        command = [sys.executable, "-I", "-m", "autograder.judge_child", name, str(seed), str(scratch)]
         return command, {**environment, "PATH": "/usr/bin:/bin", "HOME": str(scratch),
                          "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [sys.executable, "-I", "-m", "autograder.judge_child", name, str(seed), SANDBOX_FOLDER]
     return sandbox.wrap(command, copy_from=scratch, workdir=SANDBOX_FOLDER,
                         environment=environment), None
+
+
+def _records(output):
+    """``{name: (outcome, cpu_seconds, npz bytes)}`` from the child's output; a record cut short
+    (the child was stopped while writing) is left out."""
+    records, position = {}, 0
+    while True:
+        end = output.find(b"\n", position)
+        if end < 0:
+            return records
+        try:
+            name, outcome, cpu, length = output[position:end].decode().split("\t")
+            length = int(length)
+            cpu = float(cpu)
+        except ValueError:
+            return records
+        payload = output[end + 1:end + 1 + length]
+        if len(payload) < length:
+            return records
+        records[name] = (outcome, cpu, payload)
+        position = end + 1 + length
 
 
 def _rebuild(expected, path, kinds, arrays):
@@ -140,12 +164,12 @@ def _reference_result(name, seed):
     return _rebuild(expected, "", kinds, arrays)
 
 
-def _why_it_stopped(short, returncode, seconds, limits):
-    """The student's message for a child that did not exit cleanly after ``seconds``."""
-    # bubblewrap reports a command killed by signal N as exit status 128 + N.
-    signum = -returncode if returncode < 0 else returncode - 128 if returncode > 128 else 0
+def _why_it_stopped(short, returncode, cpu_seconds, limits):
+    """The student's message for a judged process that did not exit cleanly after using
+    ``cpu_seconds`` of CPU time."""
+    signum = -returncode if returncode < 0 else 0
     # The CPU limit ends a process with SIGXCPU or SIGKILL; it cannot strike before that much time.
-    if signum in (signal.SIGXCPU, signal.SIGKILL) and seconds >= limits.cpu_seconds - 0.5:
+    if signum in (signal.SIGXCPU, signal.SIGKILL) and cpu_seconds >= limits.cpu_seconds - 0.5:
         return (f"{short} did not finish within {limits.cpu_seconds} s of CPU time and was stopped: "
                 "look for an infinite loop (a while loop whose condition never changes) or a far "
                 "too slow computation")
@@ -156,49 +180,84 @@ def _why_it_stopped(short, returncode, seconds, limits):
 
 
 def judge_function(name, submission, seed=None, limits=Limits(), sandboxed=True):
-    """The judge's verdict on the graded function ``name`` of the submission folder ``submission``.
+    """The judge's verdict on one graded function ``name`` of the submission folder ``submission``."""
+    return judge([name], submission, seed, limits, sandboxed)[name]
 
-    The child runs in a sandbox of its own (``autograder.sandbox``) unless ``sandboxed`` is False.
+
+def judge(names, submission, seed=None, limits=Limits(), sandboxed=True):
+    """Verdicts ``{name: Verdict}`` on the graded functions ``names`` of the submission folder
+    ``submission``, the function at index ``i`` on the seed ``seed + i``.
+
+    One child process, in a sandbox of its own (``autograder.sandbox``) unless ``sandboxed`` is
+    False, imports numpy and the probes once and forks a process per function, each with the
+    limits of ``limits`` (``judge_child``); so a function that crashes, hangs or exhausts its
+    memory fails alone.
     """
-    probe = PROBES[name]
-    short = name.split(".", 2)[-1]
     seed = secrets.randbits(63) if seed is None else seed
+    if sandboxed:
+        sandbox.require()
+    seeds = {name: seed + index for index, name in enumerate(names)}
     with tempfile.TemporaryDirectory(prefix="judge-") as scratch, \
             tempfile.TemporaryDirectory(prefix="judge-result-") as private:
         scratch, private = Path(scratch), Path(private)
         problem = _copy_submission(submission, scratch)
         if problem:
-            return Verdict(name, False, problem)
-        result_path = private / "result.npz"
-        command, environment = _command(name, seed, scratch, sandboxed)
+            return {name: Verdict(name, False, problem) for name in names}
+        result_path = private / "result"
+        command, environment = _command(seeds, scratch, sandboxed, limits)
         with open(result_path, "wb") as result_file, sandbox.process_group(limits.processes) as cgroup:
-            started = time.monotonic()
             child = subprocess.Popen(command, cwd=scratch, env=environment,
                                      stdin=subprocess.DEVNULL,
                                      stdout=result_file, stderr=subprocess.DEVNULL,
                                      preexec_fn=_limit(limits, cgroup), start_new_session=True)
-            try:
-                child.wait(timeout=limits.wall_seconds)
+            try:  # each function has its own wall clock in the child; this is the backstop
+                child.wait(timeout=limits.wall_seconds * len(names) + STARTUP_SECONDS)
             except subprocess.TimeoutExpired:
-                return Verdict(name, False, f"{short} did not finish within {limits.wall_seconds:g} s "
-                                            "and was stopped: look for an infinite loop")
+                pass
             finally:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(child.pid, signal.SIGKILL)  # the sandbox's PID namespace with it
-        if child.returncode != 0:
-            return Verdict(name, False, _why_it_stopped(short, child.returncode,
-                                                        time.monotonic() - started, limits))
-        try:
-            with np.load(io.BytesIO(result_path.read_bytes()), allow_pickle=False) as data:
-                status = str(data["__status__"])
-                kinds = dict(line.split("\t", 1) for line in data["__kinds__"].tolist())
-                arrays = {key: data[key] for key in data.files if key.startswith("leaf")}
-        except Exception:
-            return Verdict(name, False, f"{short}: the judged process returned no readable result "
-                                        "(did your code write to its output or exit early?)")
+                child.wait()
+        records = _records(result_path.read_bytes())
+    return {name: _verdict(name, seeds[name], records.get(name), limits) for name in names}
+
+
+# Seconds the judge's child may take, beyond its functions' own limits, to start and import numpy.
+STARTUP_SECONDS = 20.0
+
+
+def _verdict(name, seed, record, limits):
+    """The verdict on ``name`` from its record (``_records``), or None if it has none."""
+    probe = PROBES[name]
+    short = name.split(".", 2)[-1]
+    if record is None:
+        return Verdict(name, False, f"{short} could not be judged: the judged process stopped before "
+                                    f"reaching it (limits: {limits.cpu_seconds} s of CPU, "
+                                    f"{limits.memory_bytes // 1024 ** 2} MB of memory)")
+    outcome, cpu_seconds, payload = record
+    if outcome == "no-process":
+        return Verdict(name, False, f"{short} could not be judged: the processes started by another "
+                                    "of your functions took every process allowed")
+    if outcome == "timeout":
+        return Verdict(name, False, f"{short} did not finish within {limits.wall_seconds:g} s and "
+                                    "was stopped: look for an infinite loop")
+    kind, _, number = outcome.partition(":")
+    if outcome != "exit:0":
+        returncode = -int(number) if kind == "signal" else int(number)
+        return Verdict(name, False, _why_it_stopped(short, returncode, cpu_seconds, limits))
+    try:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as data:
+            status = str(data["__status__"])
+            kinds = dict(line.split("\t", 1) for line in data["__kinds__"].tolist())
+            arrays = {key: data[key] for key in data.files if key.startswith("leaf")}
+    except Exception:
+        return Verdict(name, False, f"{short}: the judged process returned no readable result "
+                                    "(did your code write to its output or exit early?)")
     if status != "ok":
         if status.startswith("NotImplementedError"):
             return Verdict(name, False, f"{short} is not implemented yet")
+        if status.startswith("FloatingPointError: "):  # the probe's words already name the call
+            return Verdict(name, False, status.split(": ", 1)[1])
         return Verdict(name, False, f"{short} raised {status}")
     reference_raw = _reference_result(name, seed)
     got = _rebuild(reference_raw, "", kinds, arrays)
@@ -212,12 +271,3 @@ def judge_function(name, submission, seed=None, limits=Limits(), sandboxed=True)
         return Verdict(name, False, f"{short} returned something that could not be judged "
                                     f"({type(error).__name__}: {error})")
     return Verdict(name, True)
-
-
-def judge(names, submission, seed=None, limits=Limits(), sandboxed=True):
-    """Verdicts on several graded functions (one child each)."""
-    seed = secrets.randbits(63) if seed is None else seed
-    if sandboxed:
-        sandbox.require()
-    return {name: judge_function(name, submission, seed + index, limits, sandboxed)
-            for index, name in enumerate(names)}

@@ -8,9 +8,19 @@ the runs and ``autograder restore`` makes an earlier one the current one again. 
 replaced in one step (``files.write_atomically``). Its format::
 
     {"unit": "04_...", "isolation": "<sandbox version> | graded WITHOUT the sandbox ...",
-     "students": [{"student_id": "alice", "problems": ["..."],
-                   "tests": [{"name": "test_...", "score": 1.0, "max_score": 2.0, "message": "..."}]}]}
+     "students": [{"student_id": "alice", "problems": ["..."], "notes": ["..."],
+                   "tests": [{"name": "test_...", "score": 1.0, "max_score": 2.0, "message": "...",
+                              "auto_score": 0.0, "comment": "..."}],
+                   "comments": {"cell": "..."}, "submitted_at": "2027-01-16T10:05:00+00:00",
+                   "due_at": "2027-01-15T22:59:00+00:00", "extension": "", "seconds_late": 40260.0,
+                   "late_penalty": 0.3}]}
+
+``score`` of a test is its final score: the grader's (``auto_score`` then keeps the autograder's)
+or the autograder's. What a grader sets in nbgrader's gradebook and the late penalty of
+``deadlines.toml`` are applied by ``autograder.adjustments``, by every command that writes results.
 """
+import csv
+import io
 import json
 import re
 import statistics
@@ -30,7 +40,30 @@ class TestResult:
     name: str
     score: float
     max_score: float
-    message: str = ""  # why points were lost, for the student
+    message: str = ""  # why the autograder took points, for the student
+    auto_score: float = None  # the autograder's score when a grader set ``score`` by hand
+    comment: str = ""  # the grader's comment on this test
+
+    @property
+    def overridden(self):
+        return self.auto_score is not None
+
+    @property
+    def feedback(self):
+        """What the student reads about this test."""
+        if self.overridden:
+            parts = [f"{OVERRIDDEN}: {self.score:g} / {self.max_score:g} (the autograder gave "
+                     f"{self.auto_score:g})"]
+            if self.message:
+                parts.append(f"the autograder's message: {self.message}")
+        else:
+            parts = ["passed" if self.score >= self.max_score else self.message or "did not pass"]
+        if self.comment:
+            parts.insert(1, f"grader's comment: {self.comment}")
+        return "; ".join(parts)
+
+
+OVERRIDDEN = "score set by the grader"
 
 
 @dataclass
@@ -38,10 +71,22 @@ class StudentResult:
     student_id: str
     tests: list = field(default_factory=list)
     problems: list = field(default_factory=list)  # whole-submission problems (corrupt notebook, ...)
+    notes: list = field(default_factory=list)  # for the instructor only (a renamed notebook, ...)
+    comments: dict = field(default_factory=dict)  # the grader's comments on cells that are not tests
+    submitted_at: str = ""  # ISO time in UTC; "" when not known
+    due_at: str = ""  # with the student's extension; "" when the unit has no due date
+    extension: str = ""  # e.g. "2 days, 0:00:00"; "" for none
+    seconds_late: float = 0.0
+    late_penalty: float = 0.0  # points taken from the tests' sum (``deadlines.LatePolicy``)
+
+    @property
+    def points(self):
+        """The sum of the tests' scores, before any late penalty."""
+        return sum(test.score for test in self.tests)
 
     @property
     def score(self):
-        return sum(test.score for test in self.tests)
+        return max(self.points - self.late_penalty, 0.0)
 
     @property
     def max_score(self):
@@ -94,9 +139,21 @@ class GradeReport:
                 lines.append("tests most often failed:")
                 lines += [f"  {name}: {count} of {len(scores)}"
                           for name, count in failed.most_common(5)]
+        late = [student for student in self.students if student.seconds_late > 0]
+        if late:
+            lines.append(f"late: {len(late)} submission(s), "
+                         f"{sum(student.late_penalty for student in late):g} points of penalty in all "
+                         "(deadlines.toml)")
+        overridden = sum(test.overridden for student in self.students for test in student.tests)
+        if overridden:
+            lines.append(f"scores set by a grader in the gradebook: {overridden}")
         if self.failures:
             lines.append("submissions with problems:")
             lines += [f"  {student}: {problem}" for student, problem in self.failures]
+        notes = [(student.student_id, note) for student in self.students for note in student.notes]
+        if notes:
+            lines.append("notes (nothing lost):")
+            lines += [f"  {student}: {note}" for student, note in notes]
         lines.append(f"grade table: {self.csv_path}")
         return "\n".join(warning + lines + warning)
 
@@ -132,12 +189,35 @@ def dumps(report):
                        "students": [asdict(student) for student in report.students]}, indent=1)
 
 
+def grade_table(report):
+    """The CSV of ``grades/<unit>.csv``: student_id, unit, score (after any late penalty),
+    max_score, then one column per test; when the unit has a due date, ``submitted_at`` and
+    ``late_penalty``; graded with ``--no-sandbox``, a last column ``isolation`` on every row."""
+    names = [test.name for test in report.students[0].tests] if report.students else []
+    deadline = any(student.due_at for student in report.students)
+    unsandboxed = report.isolation == UNSANDBOXED
+    table = io.StringIO(newline="")
+    writer = csv.writer(table)
+    writer.writerow(["student_id", "unit", "score", "max_score"] + names
+                    + ["submitted_at", "late_penalty"] * deadline + ["isolation"] * unsandboxed)
+    for student in report.students:
+        by_name = {test.name: test.score for test in student.tests}
+        writer.writerow([student.student_id, report.unit, f"{student.score:g}",
+                         f"{student.max_score:g}"] + [f"{by_name.get(name, 0.0):g}" for name in names]
+                        + [student.submitted_at, f"{student.late_penalty:g}"] * deadline
+                        + ["none (--no-sandbox)"] * unsandboxed)
+    return table.getvalue()
+
+
 def save(report, work_dir, run=None):
-    """Write ``report`` to ``grades/<unit>.json`` (and, for a run, first to its own copy
-    ``grades/<unit>/<run>.json``); returns the path."""
-    content = dumps(report)
+    """Write ``report`` to ``grades/<unit>.json`` and its table to ``grades/<unit>.csv`` (and, for
+    a run, first to its own copies ``grades/<unit>/<run>.json`` and ``.csv``); returns the JSON's
+    path. The JSON is written last: it is what the next command reads."""
+    content, table = dumps(report), grade_table(report)
     if run is not None:
+        write_atomically(runs_folder(report.unit, work_dir) / f"{run}.csv", table)
         write_atomically(runs_folder(report.unit, work_dir) / f"{run}.json", content)
+    write_atomically(results_path(report.unit, work_dir).with_suffix(".csv"), table)
     return write_atomically(results_path(report.unit, work_dir), content)
 
 
@@ -150,8 +230,8 @@ def load(unit, work_dir, run=None):
             raise FileNotFoundError(f"no run {run} of {unit}: `autograder history {unit}` lists them")
         raise FileNotFoundError(f"no grades for {unit} yet: run `autograder grade {unit}` first")
     saved = json.loads(path.read_text())
-    students = [StudentResult(entry["student_id"], [TestResult(**test) for test in entry["tests"]],
-                              list(entry["problems"])) for entry in saved["students"]]
+    students = [StudentResult(**{**entry, "tests": [TestResult(**test) for test in entry["tests"]]})
+                for entry in saved["students"]]
     return GradeReport(saved["unit"], students, path.with_suffix(".csv"), saved.get("isolation", ""))
 
 
@@ -170,13 +250,19 @@ def history(unit, work_dir):
     current_path = results_path(unit, work_dir)
     current = current_path.read_bytes() if current_path.is_file() else None
     found = []
-    for path in sorted(runs_folder(unit, work_dir).glob("*.json")):
+    for path in sorted(runs_folder(unit, work_dir).glob("*.json"), key=_run_order):
         report = load(unit, work_dir, run=path.stem)
         scores = [student.score for student in report.students]
         found.append(Run(path.stem, len(scores), statistics.mean(scores) if scores else 0.0,
                          max((student.max_score for student in report.students), default=0.0),
                          path.read_bytes() == current))
     return found
+
+
+def _run_order(path):
+    """Runs in the order they started: ``<time>``, then ``<time>-2``, ``<time>-3``, ..."""
+    stamp, _, count = path.stem.partition("Z-")
+    return stamp.rstrip("Z"), int(count or 1)
 
 
 def restore(unit, run, work_dir):

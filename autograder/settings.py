@@ -60,6 +60,7 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=
         "autograder.preprocessors.LimitOutputSize",
         "nbgrader.preprocessors.LimitOutput",
         "nbgrader.preprocessors.SaveAutoGrades",
+        "autograder.preprocessors.ApplyDeadlines",
         "nbgrader.preprocessors.AssignLatePenalties",
         "nbgrader.preprocessors.CheckCellMetadata",
     ]
@@ -78,6 +79,11 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=
     c.LimitOutput.max_traceback = 30
     c.LimitOutputSize.max_chars = MAX_OUTPUT_CHARS
     c.JudgeVerdicts.submitted_directory = str(work_dir / "submitted")
+    # Due dates, extensions and the late policy: deadlines.toml in the course folder
+    # (autograder/deadlines.py), applied by nbgrader's own late-penalty stage.
+    c.ApplyDeadlines.course_directory = str(work_dir)
+    c.AssignLatePenalties.plugin_class = "autograder.deadlines.LatePenalty"
+    c.LatePenalty.course_directory = str(work_dir)
 
     # Releasing writes the unit's nnlib edition as a stage of nbgrader's own step: the formgrader's
     # "Generate" (generate_assignment --force) removes exercises/<unit>/ first, edition included.

@@ -16,6 +16,7 @@ While the results of a finished run are written (``deferred``), a signal waits u
 import contextlib
 import os
 import signal
+import tempfile
 import threading
 from pathlib import Path
 
@@ -137,11 +138,15 @@ def _end_this_worker(signum, frame):
 _started = {"queue": None}  # in a worker: where it says which submission it starts
 
 
-def prepare_worker(log_path=None, started=None):
+def prepare_worker(log_path=None, started=None, scratch=None):
     """A grading worker's initializer: Ctrl-C is the grading process's to handle, SIGTERM ends the
     worker and its processes, and what it prints (third-party warnings, logs) goes to ``log_path``.
-    ``started`` is a queue on which ``starting`` tells the grading process who is graded where."""
+    ``started`` is a queue on which ``starting`` tells the grading process who is graded where.
+    Temporary files (the kernels' connection files, the judge's folders) go to ``scratch``, which
+    the grading process removes however the worker ends."""
     _started["queue"] = started
+    if scratch is not None:
+        os.environ["TMPDIR"] = tempfile.tempdir = scratch
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _end_this_worker)
     if log_path is not None:

@@ -3,11 +3,13 @@
 The class mixes correct submissions, plausible mistakes, crashes, one that hangs and one that
 exhausts memory. It is graded with --jobs 2 in the sandbox, with --jobs 2 without it
 (--no-sandbox), and, with --sequential, with --jobs 1 in the sandbox. Prints each wall-clock time
-and seconds per submission, the sandbox's cost per submission, checks that every run gives
+and seconds per submission, the CPU seconds per submission (this process and every process it
+started), the sandbox's cost per submission, checks that every run gives
 identical grades and that no submitted file changed.
 Run: `.venv/bin/python benchmarks/bench_grading.py [N] [--sequential]` (default N: 200).
 """
 import hashlib
+import resource
 import sys
 import tempfile
 import time
@@ -43,6 +45,13 @@ def hashes(folder):
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def cpu_seconds():
+    """CPU time of this process and of every process it has waited for (the workers, and through
+    them their kernels and judged children, each reaped by its parent)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main(count=200, sequential=False):
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
         scratch = Path(scratch)
@@ -57,6 +66,7 @@ def main(count=200, sequential=False):
         tables, seconds = {}, {}
         for jobs, sandboxed in runs:
             label = f"--jobs {jobs}{'' if sandboxed else ' --no-sandbox'}"
+            cpu_before = cpu_seconds()
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the --no-sandbox warning: we asked for it
@@ -64,9 +74,11 @@ def main(count=200, sequential=False):
                                progress=True, cell_timeout=10, jobs=jobs, feedback=True,
                                sandboxed=sandboxed)
             seconds[label] = time.perf_counter() - start
+            cpu = cpu_seconds() - cpu_before
             tables[label] = {s.student_id: [(t.name, t.score) for t in s.tests] for s in report.students}
             print(f"{label:22s} {seconds[label]:7.1f} s  ({seconds[label] / count:.2f} s per "
-                  f"submission), mean score {sum(s.score for s in report.students) / count:.2f}")
+                  f"submission, {cpu / count:.2f} s of CPU per submission), mean score "
+                  f"{sum(s.score for s in report.students) / count:.2f}")
         cost = (seconds["--jobs 2"] - seconds["--jobs 2 --no-sandbox"]) * 2 / count
         print(f"sandbox cost: {cost:+.3f} s of worker time per submission "
               f"({seconds['--jobs 2'] / seconds['--jobs 2 --no-sandbox']:.3f}x the wall time)")

@@ -98,7 +98,7 @@ def test_grade_passes_its_options_and_exits_by_the_submissions_problems(calls, c
                  "--no-feedback"]) == 0
     assert calls["grade"] == [((UNIT,), dict(submissions=tmp_path, cell_timeout=30, feedback=False,
                                              jobs=3, sandboxed=True, id_mapping=None,
-                                             all_submitted=False))]
+                                             all_submitted=False, times=None))]
     out, err = capsys.readouterr()
     assert f"{UNIT}: 1 submissions" in out and err == ""
     calls["report"].students[0].problems.append("corrupt notebook")

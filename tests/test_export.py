@@ -8,9 +8,9 @@ import pytest
 
 from autograder import results
 from autograder.cli import main
-from autograder.export import (CANVAS_IDENTITY, OVERRIDDEN, canvas_title, export, export_all,
-                               read_gradebook)
-from autograder.results import GradeReport, StudentResult, TestResult
+from autograder.export import CANVAS_IDENTITY, canvas_title, export, export_all, read_gradebook
+from autograder.feedback import write_feedback
+from autograder.results import OVERRIDDEN, GradeReport, StudentResult, TestResult
 from autograder.settings import COURSE_ID
 
 UNIT = "01_linear_limits"
@@ -131,8 +131,8 @@ def test_an_interrupted_export_leaves_the_previous_file_whole(tmp_path, monkeypa
 def test_without_a_gradebook_of_the_course_the_saved_results_are_exported_as_they_are(tmp_path):
     save_unit_01(tmp_path)
     expected = [["alice", "1", "3"], ["bob", "2", "3"]]
-    manual = read_gradebook([UNIT], tmp_path)
-    assert (manual.scores, manual.comments, manual.students) == ({}, {}, {})
+    records = read_gradebook([UNIT], tmp_path)
+    assert (records.scores, records.comments, records.students, records.due) == ({}, {}, {}, {})
     assert read_csv(export(UNIT, "csv", work_dir=tmp_path)[0])[1:] == expected
     assert not (tmp_path / "gradebook.db").exists()
     (tmp_path / "gradebook.db").write_bytes(b"")  # an empty file, as a failed first run leaves
@@ -160,7 +160,7 @@ def test_a_manual_grade_reaches_every_export_with_its_comment(tmp_path):
     assert alice["score"] == 2.5
     fit = alice["tests"][1]
     assert fit["name"] == "test_fit" and fit["score"] == 1.5 and fit["max_score"] == 2.0
-    assert fit["output"].startswith(f"{OVERRIDDEN}: 1.5 / 2 (autograder: 0)")
+    assert fit["output"].startswith(f"{OVERRIDDEN}: 1.5 / 2 (the autograder gave 0)")
     assert "right idea, off by one" in fit["output"] and "fit: expected a list of" in fit["output"]
     assert alice["tests"][0]["output"] == "passed"  # not overridden: untouched
     bob = json.loads((folder / "bob" / "results.json").read_text())
@@ -171,6 +171,49 @@ def test_a_manual_grade_reaches_every_export_with_its_comment(tmp_path):
     assert read_csv(tmp_path / "exports" / "all-units" / "all-units-lms.csv")[1] == \
         ["alice", "2.5", "2.5", "3"]
     assert (tmp_path / "gradebook.db").read_bytes() == database  # only ever read
+
+
+def test_a_manual_grade_reaches_the_table_the_json_and_the_feedback_page_without_a_regrade(tmp_path):
+    save_unit_01(tmp_path)
+    gradebook_with_a_manual_grade(tmp_path)
+    (page,) = [p for p in write_feedback(UNIT, work_dir=tmp_path) if p.parent.parent.name == "alice"]
+
+    saved = results.load(UNIT, tmp_path)
+    alice = saved.students[0]
+    fit = alice.tests[1]
+    assert (fit.score, fit.auto_score, fit.comment) == (1.5, 0.0, "right idea, off by one")
+    assert fit.message == "fit: expected a list of"  # the autograder's word is kept beside it
+    assert not alice.tests[0].overridden and alice.score == 2.5
+    assert saved.students[1].comments == {"notes": "tidy work"}
+    assert read_csv(tmp_path / "grades" / f"{UNIT}.csv")[1] == ["alice", UNIT, "2.5", "3", "1", "1.5"]
+
+    text = page.read_text()
+    assert "<h1>01_linear_limits: 2.5 / 3</h1>" in text
+    assert f"{OVERRIDDEN}: 1.5 / 2 (the autograder gave 0)" in text
+    assert "right idea, off by one" in text and "fit: expected a list of" in text
+    bob_page = (tmp_path / "feedback" / "bob" / UNIT / "summary.html").read_text()
+    assert "tidy work" in bob_page and OVERRIDDEN not in bob_page
+
+    # Kept as a run of its own (restorable); applying the same gradebook again changes nothing.
+    runs = results.history(UNIT, tmp_path)
+    assert len(runs) == 1 and runs[0].current and runs[0].mean == 2.25
+    export(UNIT, "csv", work_dir=tmp_path)
+    assert len(results.history(UNIT, tmp_path)) == 1
+
+
+def test_a_grade_removed_from_the_gradebook_gives_the_autograders_score_back(tmp_path):
+    from nbgrader.api import Gradebook
+
+    save_unit_01(tmp_path)
+    gradebook_with_a_manual_grade(tmp_path)
+    export(UNIT, "csv", work_dir=tmp_path)
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", COURSE_ID) as gradebook:
+        gradebook.find_grade("test_fit", UNIT, UNIT, "alice").manual_score = None
+        gradebook.db.commit()
+    (lms,) = export(UNIT, "csv", work_dir=tmp_path)
+    assert read_csv(lms)[1] == ["alice", "1", "3"]
+    fit = results.load(UNIT, tmp_path).students[0].tests[1]
+    assert (fit.score, fit.auto_score) == (0.0, None)
 
 
 def test_export_command_takes_a_unit_or_all(tmp_path, monkeypatch, capsys):

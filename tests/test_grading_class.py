@@ -45,9 +45,21 @@ MISTAKES = {
     "sigmoid_derivative_is_sigmoid": (
         [("functional", "sigmoid_derivative", "return sigmoid(z)")],
         "test_sigmoid_derivative", "sigmoid_derivative"),
-    "mse_gradient_without_1_over_n": (
-        [("losses", "MSELoss.backward", "return 2.0 * (pred - target)")],
-        "test_mse_backward", "times too large"),
+    "mse_without_1_over_n_and_bce_log_of_0": {
+        "mse_gradient_without_1_over_n": (
+            [("losses", "MSELoss.backward", "return 2.0 * (pred - target)")],
+            "test_mse_backward", "times too large"),
+        # clamped at -100 as the docstring says, so every value is right, but only after numpy took
+        # log(0) of a saturated probability: the division by zero fails it, saying what to do
+        "bce_log_of_0": (
+            [("losses", "BCELoss.forward", """
+                log_p = np.maximum(np.log(pred), -100.0)
+                log_1mp = np.maximum(np.log(1.0 - pred), -100.0)
+                return float(-np.mean(target * log_p + (1.0 - target) * log_1mp))
+            """)],
+            "test_bce_forward", ["division by zero", "divide by zero encountered in log",
+                                 "clamp each log at -100"]),
+    },
     "one_sided_differences": ([("gradcheck", "numerical_gradient", """
         grad = np.zeros_like(x)
         f_x = float(f(x))

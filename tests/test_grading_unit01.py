@@ -3,7 +3,9 @@
 The reference scores full marks and the untouched release zero; each plausible mistake loses the
 points of its own test (only that one: the probes isolate predict, update and fit from each other)
 with a phrase of the right message in the feedback; correct alternatives keep full marks; no
-submitted file changes.
+submitted file changes. A sigmoid that overflows loses its points even though its values are right
+(a stable sigmoid is the point of its section), and a strict inequality is told that a score of
+exactly 0 is the case in question.
 """
 from grading_harness import SimulatedClass
 
@@ -22,14 +24,25 @@ STABLE_UPDATE = """
 
 # name: (region rewrites, the test that must lose points, phrase(s) its feedback must contain)
 MISTAKES = {
-    # exp(x) / (1 + exp(x)) everywhere: inf / inf = nan once x > 709.
+    # exp(x) / (1 + exp(x)) everywhere: exp overflows once x > 709, and inf / inf is nan.
     "sigmoid_nan_for_large_x": (
         [("functional", "sigmoid", "return np.exp(x) / (1.0 + np.exp(x))")],
-        "test_sigmoid", "inf or nan"),
-    # A score of exactly 0 must predict class 1.
-    "predict_strict_inequality": (
-        [("perceptron", "Perceptron.predict", "return (X @ self.w + self.b > 0).astype(np.int64)")],
-        "test_predict", "entries differ"),
+        "test_sigmoid", "floating-point overflow"),
+    # The textbook formula: exp(1000) overflows to inf, and 1 / (1 + inf) is the right value 0, so
+    # every value is right; the overflow on the way fails it all the same, saying what to do.
+    "sigmoid_overflows": (
+        [("functional", "sigmoid", "return 1.0 / (1.0 + np.exp(-x))")],
+        "test_sigmoid", ["floating-point overflow", "every exponent is at most 0"]),
+    # A score of exactly 0 must predict class 1; the message says that this is the case in question.
+    "strict_inequalities": {
+        "predict_strict_inequality": (
+            [("perceptron", "Perceptron.predict", "return (X @ self.w + self.b > 0).astype(np.int64)")],
+            "test_predict", ["entries differ", "a score of exactly 0 predicts class 1"]),
+        "update_strict_inequality": (
+            [("perceptron", "Perceptron.update", STABLE_UPDATE.replace(">= 0", "> 0").format(
+                step="self.w += self.lr * error * x\n    self.b += self.lr * error"))],
+            "test_update", ["score is exactly 0", "a score of 0 predicts class 1"]),
+    },
     "update_ignores_learning_rate": (
         [("perceptron", "Perceptron.update", STABLE_UPDATE.format(
             step="self.w += error * x\n    self.b += error"))],
@@ -106,11 +119,6 @@ ALTERNATIVES = {
                     return history
             return history
         """),
-    ],
-    # the textbook formula: exp(1000) overflows to inf with a RuntimeWarning, but 1 / (1 + inf) is
-    # the right value 0, so the values (what is graded) are all correct
-    "textbook_sigmoid_with_overflow_warnings": [
-        ("functional", "sigmoid", "return 1.0 / (1.0 + np.exp(-x))"),
     ],
 }
 

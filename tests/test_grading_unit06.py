@@ -8,7 +8,11 @@ the cross-entropy probes replace both by lookup tables of their own logits
 (``autograder/probes/unit06.py``), and the notebook's visible tests of the loss use moderate logits
 (where an unstable softmax is still right) or a uniform shift of 1000 (which a stable softmax
 removes). Among the mistakes are the seed slides' erratum, ``(o - t) o (1 - o)`` as the gradient of
-softmax cross-entropy, and an accuracy that compares probabilities with labels. Correct
+softmax cross-entropy, and an accuracy that compares probabilities with labels. Stability is graded:
+a softmax or a loss that overflows, divides by zero or makes a nan on the way loses its points with
+a message naming the floating-point error and what to do (the loss's visible test of a probability
+that underflows waits for a stable log_softmax, so an unstable log_softmax costs only its own
+test). Correct
 alternatives (log-sum-exp by ``np.logaddexp``, loops, a loss that computes its own softmax) keep
 full marks.
 """
@@ -36,14 +40,14 @@ MISTAKES = {
     "overflows_and_rounds": {
         "softmax_without_max_shift": (
             ("functional", "softmax", SOFTMAX.format(shifted="x", axis="axis")),
-            "test_softmax", ["no nan or inf for logits of ±1000"]),
+            "test_softmax", ["floating-point overflow", "subtract each row's maximum"]),
         "cross_entropy_forward_without_log_sum_exp": (
             ("losses", "CrossEntropyLoss.forward", """
                 n = len(labels)
                 log_sum = np.log(np.exp(logits).sum(axis=1))
                 return float(np.mean(log_sum - logits[np.arange(n), labels]))
             """),
-            "test_cross_entropy_forward", ["finite number for logits shifted by ±1000"]),
+            "test_cross_entropy_forward", ["floating-point overflow", "log-sum-exp"]),
         # np.round(0.5) is 0: a probability of exactly 1/2 goes to class 0
         "accuracy_rounds_probabilities": (
             ("metrics", "accuracy", ACCURACY.format(binary="np.round(pred)")),
@@ -57,12 +61,20 @@ MISTAKES = {
             "test_softmax", ["each column sums to 1 with axis=0"]),
         "log_softmax_as_log_of_softmax": (
             ("functional", "log_softmax", "return np.log(softmax(x, axis=axis))"),
-            "test_log_softmax", ["log(softmax(z)) underflows"]),
+            "test_log_softmax", ["division by zero", "log(softmax(z)) underflows"]),
+        # right wherever no probability underflows to 0: the loss of a right class far below the
+        # others takes log(0)
+        "cross_entropy_forward_log_of_softmax": (
+            ("losses", "CrossEntropyLoss.forward", """
+                p = softmax(logits, axis=1)
+                return float(-np.mean(np.log(p[np.arange(len(labels)), labels])))
+            """),
+            "test_cross_entropy_forward", ["division by zero", "log-sum-exp"]),
     },
     "the_slides_derivative": {
         "softmax_one_maximum_for_the_whole_array": (
             ("functional", "softmax", SOFTMAX.format(shifted="x - x.max()", axis="axis")),
-            "test_softmax", ["no nan or inf for logits of ±1000", "each row's maximum"]),
+            "test_softmax", ["invalid value", "each row's maximum"]),
         "cross_entropy_backward_erratum": (
             ("losses", "CrossEntropyLoss.backward", """
                 p = softmax(logits, axis=1)

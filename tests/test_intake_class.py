@@ -19,6 +19,14 @@ MAX_SCORE = 6
 LMS_NAME = "Doe, Jane_4711_assignsubmission_file_"
 RENAMED = f"{UNIT} (1).ipynb"
 PATHS = ["export", "submitted"]
+DEADLINES = f"""
+[late_policy]
+per_day = 0.25
+
+[due]
+{UNIT} = "2027-01-15 23:59"
+"""
+LATE, ON_TIME = "2027-01-16 12:00", "2027-01-15 20:00"
 
 
 def renamed(release, folder):
@@ -59,9 +67,14 @@ def graded(tmp_path_factory):
         build(release, export / name)
     # already in submitted/ before the run: --submissions must not grade it again
     make_submission(release, work / "submitted" / "earlier" / UNIT)
+    stale_grading(work)
+    # The export path has a due date and the LMS's submission times: "nested" is a day late.
+    (work / "deadlines.toml").write_text(DEADLINES)
+    times = scratch / "times.csv"
+    times.write_text(f'student,submitted_at\nnested,{LATE}\n"{LMS_NAME}",{ON_TIME}\n')
     before = digest(export)
     report = grade(UNIT, submissions=export, work_dir=work, id_mapping=mapping, progress=False,
-                   cell_timeout=10, jobs=2)
+                   cell_timeout=10, jobs=2, times=times)
     runs["export"] = {"report": report, "work": work, "export_unchanged": digest(export) == before}
 
     work = scratch / "work-submitted"
@@ -76,6 +89,29 @@ def graded(tmp_path_factory):
                                      work_dir=runs["export"]["work"], progress=False)
     runs["scratch"] = scratch
     return runs
+
+
+def stale_grading(work):
+    """What an earlier run left of "empty", before this one brings an empty resubmission: a graded
+    copy, its feedback page and a submission with a score in the gradebook."""
+    from nbgrader.api import Gradebook
+
+    from autograder.nbgrader_api import ensure_tools_on_path, make_api
+
+    for path in (work / "autograded" / "empty" / UNIT / f"{UNIT}.ipynb",
+                 work / "feedback" / "empty" / UNIT / f"{UNIT}.html"):
+        path.parent.mkdir(parents=True)
+        path.write_text("{}")
+    ensure_tools_on_path()
+    # The unit's cells in the gradebook, as grading records them (nbgrader's own step).
+    api = make_api(work_dir=work, release_dir=work / ".autograder" / "release")
+    assert api.generate_assignment(UNIT, force=True, create=True)["success"]
+    directory = course_config(work_dir=work).CourseDirectory
+    with Gradebook(directory.db_url, directory.course_id) as gradebook:
+        gradebook.add_student("empty")
+        gradebook.add_submission(UNIT, "empty")
+        gradebook.find_grade("test_sigmoid", UNIT, UNIT, "empty").auto_score = 1.0
+        gradebook.db.commit()
 
 
 def students(run):
@@ -98,8 +134,10 @@ def test_the_class_is_graded_under_the_students_ids(graded, path):
 def test_a_renamed_notebook_is_graded_with_a_note_and_no_lost_point(graded, path):
     result = students(graded[path])["renamed"]
     assert result.score == result.max_score == MAX_SCORE
-    [note] = result.problems
-    assert RENAMED in note and "no points lost" in note
+    [note] = result.notes  # for the instructor: not a problem, not on the student's page
+    assert RENAMED in note and "no points lost" in note and result.problems == []
+    report = graded[path]["report"]
+    assert note in report.summary() and "renamed" not in dict(report.failures)
     copy = graded[path]["work"] / "submitted" / "renamed" / UNIT
     assert (copy / f"{UNIT}.ipynb").is_file() and not (copy / RENAMED).exists()
 
@@ -109,7 +147,9 @@ def test_a_renamed_notebook_is_graded_with_a_note_and_no_lost_point(graded, path
 def test_nested_accented_and_mapped_submissions_get_full_marks(graded, path):
     for student in ["nested", "Zoë Martin", "jdoe"]:
         result = students(graded[path])[student]
-        assert result.score == result.max_score == MAX_SCORE, (student, result)
+        late = path == "export" and student == "nested"  # its only difference: a day late
+        assert result.points == result.max_score == MAX_SCORE, (student, result)
+        assert result.score == MAX_SCORE * (0.75 if late else 1), (student, result)
         assert result.problems == [], student
 
 
@@ -124,6 +164,16 @@ def test_an_empty_submission_gets_a_message_for_the_student(graded, path):
                          .read_text())
     assert intake.EMPTY in page
     assert "NbGraderException" not in page and str(graded["scratch"]) not in page
+    if path == "export":  # an empty resubmission: nothing of the earlier grading is left to show
+        from nbgrader.api import Gradebook, MissingEntry
+
+        work = graded[path]["work"]
+        assert not (work / "autograded" / "empty" / UNIT).exists()
+        assert not (work / "feedback" / "empty" / UNIT / f"{UNIT}.html").exists()
+        directory = course_config(work_dir=work).CourseDirectory
+        with Gradebook(directory.db_url, directory.course_id) as gradebook:
+            with pytest.raises(MissingEntry):
+                gradebook.find_submission(UNIT, "empty")
 
 
 @grades
@@ -163,3 +213,55 @@ def test_the_roster_names_the_graded_students_in_the_gradebook(graded, tmp_path)
         assert gradebook.find_submission(UNIT, "jdoe").score == MAX_SCORE
     saved = json.loads((work / "grades" / f"{UNIT}.json").read_text())
     assert {student["student_id"] for student in saved["students"]} >= {"jdoe", "Zoë Martin"}
+
+
+@grades
+def test_a_late_submission_is_penalised_by_nbgrader_and_by_the_report_alike(graded):
+    from nbgrader.api import Gradebook
+
+    work = graded["export"]["work"]
+    directory = course_config(work_dir=work).CourseDirectory
+    with Gradebook(directory.db_url, directory.course_id) as gradebook:
+        nested = gradebook.find_submission(UNIT, "nested")
+        assert nested.total_seconds_late == 12 * 3600 + 60
+        assert nested.late_submission_penalty == MAX_SCORE * 0.25
+        assert gradebook.find_submission(UNIT, "jdoe").total_seconds_late == 0
+    saved = {s["student_id"]: s for s in
+             json.loads((work / "grades" / f"{UNIT}.json").read_text())["students"]}
+    assert saved["nested"]["late_penalty"] == MAX_SCORE * 0.25
+    assert saved["jdoe"]["late_penalty"] == 0 and saved["jdoe"]["submitted_at"]
+    page = html.unescape((work / "feedback" / "nested" / UNIT / "summary.html").read_text())
+    assert "12 h 1 min late; late penalty 1.5 of your 6 points" in page
+
+
+@grades
+def test_a_grade_given_in_the_gradebook_counts_at_once_and_survives_a_regrade(graded):
+    """What a grader does in the formgrader: a score on one test (the course's test cells take no
+    comments in nbgrader: only solution and task cells do; tests/test_export.py covers comments).
+    ``autograder feedback`` shows it without a regrade; a regrade keeps it, the autograder's score
+    beside it."""
+    from nbgrader.api import Gradebook
+
+    from autograder.feedback import write_feedback
+    from autograder.grading import grade
+    from autograder.results import OVERRIDDEN, load
+
+    work = graded["submitted"]["work"]
+    directory = course_config(work_dir=work).CourseDirectory
+    test = students(graded["submitted"])["jdoe"].tests[0]
+    with Gradebook(directory.db_url, directory.course_id) as gradebook:
+        gradebook.find_grade(test.name, UNIT, UNIT, "jdoe").manual_score = test.max_score - 1
+        gradebook.db.commit()
+    write_feedback(UNIT, work_dir=work)
+    for source in ("feedback", "regrade"):
+        if source == "regrade":
+            grade(UNIT, work_dir=work, students=["jdoe"], progress=False, cell_timeout=10)
+        (jdoe,) = [s for s in load(UNIT, work).students if s.student_id == "jdoe"]
+        (overridden,) = [t for t in jdoe.tests if t.overridden]
+        assert (overridden.name, overridden.score, overridden.auto_score, overridden.comment) == \
+            (test.name, test.max_score - 1, test.max_score, ""), source
+        assert jdoe.score == MAX_SCORE - 1, source
+        page = html.unescape((work / "feedback" / "jdoe" / UNIT / "summary.html").read_text())
+        assert f"{OVERRIDDEN}: {test.max_score - 1:g} / {test.max_score:g}" in page, source
+        table = (work / "grades" / f"{UNIT}.csv").read_text()
+        assert f"jdoe,{UNIT},{MAX_SCORE - 1:g},{MAX_SCORE}," in table, source

@@ -145,5 +145,55 @@ def test_resource_abuse_is_contained(tmp_path, cheat, phrase):
     verdict = judge_function(NAME, submission(tmp_path, cheat, wrong=False), seed=seed, limits=FAST)
     assert not verdict.passed and phrase in verdict.message
     leftover = [line for line in os.popen("ps -eo args").read().splitlines()
-                if f"autograder.judge_child {NAME} {seed} " in line]
+                if "autograder.judge_child" in line and f" {NAME} {seed}" in line]
     assert leftover == []
+
+
+def test_each_function_is_judged_on_its_own(tmp_path):
+    """One child judges every function of a notebook, each in a process of its own: a function
+    that hangs, crashes the interpreter or exhausts its CPU fails alone, and the others are
+    judged as if it were not there."""
+    from autograder.judge import judge
+
+    folder = submission(tmp_path, wrong=False)
+    rewrite_region(folder / "nnlib", "functional", "tanh_derivative",
+                   "import time\ntime.sleep(60)")
+    rewrite_region(folder / "nnlib", "functional", "relu_derivative",
+                   "import os\nos.kill(os.getpid(), 11)")
+    rewrite_region(folder / "nnlib", "gradcheck", "rel_error", "while True:\n    pass")
+    names = ["nnlib.functional.tanh_derivative", NAME, "nnlib.functional.relu_derivative",
+             "nnlib.gradcheck.rel_error", "nnlib.losses.MSELoss.forward"]
+    verdicts = judge(names, folder, limits=FAST)
+    assert verdicts[NAME].passed and verdicts["nnlib.losses.MSELoss.forward"].passed
+    assert "did not finish within 8 s" in verdicts["nnlib.functional.tanh_derivative"].message
+    assert "crashed" in verdicts["nnlib.functional.relu_derivative"].message
+    # CPU or wall clock, whichever strikes first (on a busy machine, the wall clock)
+    assert "did not finish within" in verdicts["nnlib.gradcheck.rel_error"].message
+
+
+def test_what_one_function_leaves_running_is_gone_before_the_next(tmp_path):
+    """A daemon started while one function is judged (here one that would answer for the next
+    function through a file) is ended before the next function runs."""
+    from autograder.judge import judge
+
+    folder = submission(tmp_path, wrong=False)
+    rewrite_region(folder / "nnlib", "functional", "tanh_derivative", textwrap.dedent("""
+        import os, time
+        if os.fork() == 0:
+            os.setsid()  # out of the probe's process group too
+            time.sleep(1.5)
+            open("/tmp/daemon-alive", "w").close()
+            os._exit(0)
+        return 1.0 - np.tanh(z) ** 2
+    """))
+    rewrite_region(folder / "nnlib", "functional", "relu_derivative", textwrap.dedent("""
+        import os, time
+        time.sleep(3)
+        if os.path.exists("/tmp/daemon-alive"):
+            return (z > 0).astype(float)
+        return np.zeros_like(z)
+    """))
+    verdicts = judge(["nnlib.functional.tanh_derivative", "nnlib.functional.relu_derivative"],
+                     folder, limits=FAST)
+    assert verdicts["nnlib.functional.tanh_derivative"].passed
+    assert not verdicts["nnlib.functional.relu_derivative"].passed

@@ -43,11 +43,24 @@ def test_saved_format_keeps_its_keys_and_loads_back_equal(tmp_path):
     assert path == tmp_path / "grades" / f"{UNIT}.json"
     saved = json.loads(path.read_text())
     assert set(saved) == {"unit", "isolation", "students"}
-    assert set(saved["students"][0]) == {"student_id", "tests", "problems"}
-    assert set(saved["students"][0]["tests"][0]) == {"name", "score", "max_score", "message"}
+    assert set(saved["students"][0]) == {"student_id", "tests", "problems", "notes", "comments",
+                                         "submitted_at", "due_at", "extension", "seconds_late",
+                                         "late_penalty"}
+    assert set(saved["students"][0]["tests"][0]) == {"name", "score", "max_score", "message",
+                                                     "auto_score", "comment"}
     loaded = results.load(UNIT, tmp_path)
     assert loaded == original
     assert loaded.failures == [("bob", "no notebook was submitted")]
+
+
+def test_results_saved_before_grader_scores_and_deadlines_existed_still_load(tmp_path):
+    path = tmp_path / "grades" / f"{UNIT}.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"unit": UNIT, "isolation": "", "students": [
+        {"student_id": "alice", "problems": [],
+         "tests": [{"name": "test_fit", "score": 1.0, "max_score": 2.0, "message": "off"}]}]}))
+    (alice,) = results.load(UNIT, tmp_path).students
+    assert (alice.score, alice.late_penalty, alice.notes, alice.tests[0].overridden) == (1.0, 0.0, [], False)
 
 
 def test_load_before_grading_says_what_to_run(tmp_path):

@@ -2,8 +2,8 @@
 
 A class of five unit-01 submissions is graded once (the earlier results); then runs are started in
 a subprocess, as the instructor's terminal would (a process group of their own), and stopped while
-the second submission is being graded. Each must exit within 2 s, leave no process behind, record
-nothing, and leave the earlier results byte-identical; a later run gives the same grades as the
+the second submission is being graded. Each must exit within 2 s, leave no process or temporary
+file behind, record nothing, and leave the earlier results byte-identical; a later run gives the same grades as the
 uninterrupted one. A worker killed by the OS costs no student their grade.
 """
 import os
@@ -97,10 +97,15 @@ def students_being_graded(work):
     return found
 
 
-def start_run(work, jobs, token, log):
+def start_run(work, jobs, token, log, temporary=None):
+    """The run, in a session of its own; its temporary files in ``temporary`` when given."""
+    environment = {**os.environ, "AUTOGRADER_TEST_RUN": token}
+    if temporary is not None:
+        temporary.mkdir()
+        environment["TMPDIR"] = str(temporary)
     return subprocess.Popen([sys.executable, "-c", DRIVER, UNIT, str(work), str(jobs)],
-                            env={**os.environ, "AUTOGRADER_TEST_RUN": token},
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                            env=environment, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
 
 
 def wait_for_second_submission(run, work, seconds=120):
@@ -119,7 +124,7 @@ def test_a_stopped_run_ends_at_once_and_records_nothing(graded_class, tmp_path, 
     before = snapshot(work)
     token = secrets.token_hex(8)
     with open(tmp_path / "output", "w") as log:
-        run = start_run(work, jobs, token, log)
+        run = start_run(work, jobs, token, log, temporary=tmp_path / "tmp")
         try:
             wait_for_second_submission(run, work)
             os.killpg(run.pid, signum)  # as the terminal sends Ctrl-C to its foreground group
@@ -133,6 +138,7 @@ def test_a_stopped_run_ends_at_once_and_records_nothing(graded_class, tmp_path, 
     output = (tmp_path / "output").read_text()
     assert took < 2.0, output
     assert leftovers == [], output
+    assert list((tmp_path / "tmp").iterdir()) == [], output  # no kernel's or judge's folder left
     assert run.returncode == 128 + signum, output
     assert output.splitlines()[-1].startswith(f"stopped by {signal.Signals(signum).name}: nothing "
                                               "of this run was recorded;"), output

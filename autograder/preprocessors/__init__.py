@@ -1,4 +1,5 @@
 """nbgrader stages of this course, one small class per file (each configurable like nbgrader's own)."""
+from .applydeadlines import ApplyDeadlines
 from .hidehiddentests import HideHiddenTests
 from .judgeverdicts import JudgeVerdicts
 from .limitoutputsize import LimitOutputSize
@@ -8,5 +9,5 @@ from .trimtracebacks import TrimTracebacks
 from .writeedition import WriteEdition
 from .writesummarypage import WriteSummaryPage
 
-__all__ = ["HideHiddenTests", "JudgeVerdicts", "LimitOutputSize", "OverwriteReleasedCells",
+__all__ = ["ApplyDeadlines", "HideHiddenTests", "JudgeVerdicts", "LimitOutputSize", "OverwriteReleasedCells",
            "SandboxedExecute", "TrimTracebacks", "WriteEdition", "WriteSummaryPage"]

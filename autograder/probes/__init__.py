@@ -12,6 +12,7 @@ that turns them into what is compared. It runs only on the trusted side (the jud
 hidden test), on the student's result and the reference's alike, with ``reference`` the reference
 nnlib (hidden from the child) and ``rng`` a generator both calls share.
 """
+import contextlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -44,6 +45,40 @@ def probe(name, rtol=1e-6, atol=1e-9, label="", evaluate=None):
         PROBES[name] = Probe(name, function, rtol, atol, label, evaluate)
         return function
     return register
+
+
+def _trouble(reported):
+    """numpy's ``FloatingPointError`` message in words."""
+    if "overflow" in reported:
+        return "a floating-point overflow"
+    if "divide by zero" in reported:
+        return "a division by zero"
+    if "invalid value" in reported:
+        return "an invalid value (nan, from inf - inf, inf / inf or 0 / 0)"
+    return "a floating-point error"
+
+
+@contextlib.contextmanager
+def stable(what, advice):
+    """Within the block, an overflow, a division by zero or an invalid value (nan) raises.
+
+    For the functions whose point is numerical stability (the sigmoid, the softmax, the losses):
+    the student's code runs inside this block, on the same inputs as the reference, so the
+    reference (which never overflows) is unaffected, and an implementation that overflows fails
+    even where its values come out right (``1 / (1 + exp(1000))`` is 0, after a warning). The
+    error says which of the three happened during ``what`` and gives ``advice``. Underflow (a tiny
+    number rounded to 0) is harmless and allowed.
+    """
+    import numpy as np
+
+    try:
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            yield
+    except FloatingPointError as error:
+        reported = str(error)
+        raise FloatingPointError(f"{what} ran into {_trouble(reported)} (numpy: {reported}). Even "
+                                 f"where the values come out right, this must not happen: {advice}"
+                                 ) from None
 
 
 def _register_all():

@@ -9,7 +9,7 @@ could call. ``update`` runs with the student's own ``predict`` should it call it
 """
 import numpy as np
 
-from . import probe
+from . import probe, stable
 
 # Awkward inputs of a sigmoid: 0, values where exp(x) or exp(-x) overflows (|x| > 709.78), where
 # the result is a denormal number (|x| near 745) and where it underflows to exactly 0 or 1.
@@ -21,8 +21,11 @@ def _(nn, rng):
     x = np.concatenate([rng.normal(0.0, 4.0, 22), _LARGE, -_LARGE[1:]])
     x = rng.permutation(x).reshape(5, 9)
     small = rng.normal(0.0, 2.0, int(rng.integers(1, 7)))
-    return {"x of shape (5, 9) with |x| up to 1000": nn.functional.sigmoid(x),
-            "x of shape (n,)": nn.functional.sigmoid(small)}
+    with stable("sigmoid(x) with x from -1000 to 1000",
+                "a sigmoid that never overflows uses 1 / (1 + exp(-x)) only where x >= 0 and "
+                "exp(x) / (1 + exp(x)) where x < 0, so that every exponent is at most 0"):
+        large, ordinary = nn.functional.sigmoid(x), nn.functional.sigmoid(small)
+    return {"x of shape (5, 9) with |x| up to 1000": large, "x of shape (n,)": ordinary}
 
 
 def _integer_perceptron(nn, rng, n_features, lr):
@@ -66,7 +69,9 @@ def _(nn, rng):
         returned.append(model.update(x, target))
         ws.append(np.array(model.w, dtype=np.float64, copy=True))
         bs.append(float(model.b))
-    return {"b after each update (b += lr (target - y))": np.array(bs),
+    return {"returned by the first update, of a sample whose score is exactly 0, with target 0 "
+            "(a score of 0 predicts class 1: a mistake)": returned[0],
+            "b after each update (b += lr (target - y))": np.array(bs),
             "w after each update (w += lr (target - y) x)": np.array(ws),
             "returned (True exactly on a mistake)": returned}
 

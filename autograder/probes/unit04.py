@@ -1,7 +1,7 @@
 """Probes of unit 04: activation derivatives, MSE and BCE, numerical gradients, logistic regression."""
 import numpy as np
 
-from . import probe
+from . import probe, stable
 
 
 def _pre_activations(rng):
@@ -47,9 +47,26 @@ def _binary_batch(rng):
     return rng.uniform(0.02, 0.98, (n, 1)), rng.integers(0, 2, (n, 1)).astype(np.float64)
 
 
+def _saturated_batch(rng):
+    """Probabilities of exactly 0 and 1 (a saturated sigmoid) with both targets, among others."""
+    probs, targets = _binary_batch(rng)
+    probs = np.concatenate([[[0.0], [0.0], [1.0], [1.0]], probs])
+    targets = np.concatenate([[[0.0], [1.0], [0.0], [1.0]], targets])
+    order = rng.permutation(len(probs))
+    return probs[order], targets[order]
+
+
 @probe("nnlib.losses.BCELoss.forward", label="BCELoss()(probs, targets)")
 def _(nn, rng):
-    return nn.losses.BCELoss().forward(*_binary_batch(rng))
+    ordinary, saturated = _binary_batch(rng), _saturated_batch(rng)
+    with stable("BCELoss with probabilities of exactly 0 and 1",
+                "log(0) is -inf, and 0 * -inf is nan: clamp each log at -100, as the docstring "
+                "says, without letting numpy report log(0) (np.errstate(divide=\"ignore\") "
+                "around the logs, or raise the probability to exp(-100) first)"):
+        ordinary_loss = nn.losses.BCELoss().forward(*ordinary)
+        saturated_loss = nn.losses.BCELoss().forward(*saturated)
+    return {"loss of probabilities in (0, 1)": ordinary_loss,
+            "loss with probabilities of exactly 0 and 1 (each log clamped at -100)": saturated_loss}
 
 
 @probe("nnlib.losses.BCELoss.backward", label="BCELoss.backward()")
@@ -100,7 +117,15 @@ def _logistic_problem(nn, rng):
 def _(nn, rng):
     model, X, t = _logistic_problem(nn, rng)
     loss, dw, db = model.loss_and_gradients(X, t)
-    return {"loss": loss, "dw": dw, "db": db}
+    # Weights 300 times larger: logits in the hundreds and thousands, where log(o) takes log(0)
+    # and log(1 + exp(z)) overflows; the section asks for a loss computed from the logits.
+    model.w[...] *= 300.0
+    with stable("loss_and_gradients with logits of size 1000",
+                "compute the loss from the logits z, as log(1 + exp(z)) - t z with "
+                "np.logaddexp(0, z) for log(1 + exp(z)), never log(o) or exp of a large z"):
+        large_loss, large_dw, large_db = model.loss_and_gradients(X, t)
+    return {"loss": loss, "dw": dw, "db": db, "loss for logits of size 1000": large_loss,
+            "dw for logits of size 1000": large_dw, "db for logits of size 1000": large_db}
 
 
 def _quadratic_bowl(model, centre_w, centre_b):

@@ -2,9 +2,11 @@
 
 Every softmax probe includes logits of size 1000 (where ``np.exp`` overflows) and rows far apart
 from each other (where one maximum for the whole array leaves a row of zeros), and calls the
-functions along other axes than the last. Properties come first in each result, named after what
-they check, so a wrong answer reads "softmax(z)['no nan or inf for logits of ±1000 ...']: expected
-True, got False" before any value is compared.
+functions along other axes than the last. The student's calls run with numpy's overflow, division
+by zero and invalid value raised (``probes.stable``): an implementation that overflows fails with
+what happened and what to do, even where its values come out right. Properties come first in each
+result, named after what they check, so a wrong answer reads "softmax(z)['each column sums to 1
+with axis=0']: expected True, got False" before any value is compared.
 
 ``CrossEntropyLoss`` is graded apart from the student's ``softmax`` and ``log_softmax``: while its
 probes run, both names (in ``nnlib.losses`` and ``nnlib.functional``) are replaced by lookup tables
@@ -13,13 +15,22 @@ chosen probabilities, ``z = log(w) + c`` with positive weights ``w`` and a shift
 to ±1000), so that the softmax of a row is ``w / sum(w)`` by construction; a lookup returns that for
 a row of the probe's logits (or the row plus a constant, as after subtracting its maximum) and NaN
 for anything else. A loss that computes everything itself is judged on the same logits, so a correct
-one passes either way, and the tables are no softmax anyone could call on their own data.
+one passes either way, and the tables are no softmax anyone could call on their own data. One row's
+right class lies 800 below the others, where the softmax underflows to 0: a loss that takes
+``log(softmax(z))`` instead of ``log_softmax(z)`` divides by zero there.
 """
 import contextlib
 
 import numpy as np
 
-from . import probe
+from . import probe, stable
+
+_SOFTMAX_ADVICE = ("subtract each row's maximum before exp (it cancels in the ratio), so that every "
+                   "exponent is at most 0")
+_LOG_SOFTMAX_ADVICE = ("log(softmax(z)) underflows to log(0): use log-sum-exp, z - max - "
+                       "log(sum(exp(z - max))), with each row's maximum")
+_LOSS_ADVICE = ("compute the log-probabilities by log-sum-exp (log_softmax), never exp of the raw "
+                "logits or the log of a probability that may be 0")
 
 _NAMES = ("softmax", "log_softmax")
 
@@ -65,13 +76,17 @@ def _shape_of(value):
 def _(nn, rng):
     k = int(rng.integers(4, 8))
     z = _logits(rng, int(rng.integers(4, 9)), k)
-    p = nn.functional.softmax(z)
     columns = _logits(rng, 3, k).T                   # one example per column: axis=0
     cube = rng.normal(0.0, 3.0, (2, 3, k))
     cube[0, 1] += 1000.0
     middle = rng.normal(0.0, 3.0, (2, k, 3))          # softmax over the middle axis
     middle[1, :, 2] -= 1000.0
-    by_columns = nn.functional.softmax(columns, axis=0)
+    with stable("softmax(z) with logits of ±1000", _SOFTMAX_ADVICE):
+        p = nn.functional.softmax(z)
+        by_columns = nn.functional.softmax(columns, axis=0)
+        vector = nn.functional.softmax(z[0])
+        by_cube = nn.functional.softmax(cube)
+        by_middle = nn.functional.softmax(middle, axis=1)
     return {
         "output has the shape of z": _shape_of(p),
         "no nan or inf for logits of ±1000 (subtract each row's maximum before exp)": _finite(p),
@@ -79,9 +94,9 @@ def _(nn, rng):
         "each column sums to 1 with axis=0": _sums_to_one(by_columns, 0),
         f"softmax of logits of shape {z.shape}, some of ±1000": p,
         f"softmax(z, axis=0) of shape {columns.shape}": by_columns,
-        f"softmax of a 1-D vector of {k} logits": nn.functional.softmax(z[0]),
-        "softmax of shape (2, 3, K), last axis": nn.functional.softmax(cube),
-        "softmax(z, axis=1) of shape (2, K, 3)": nn.functional.softmax(middle, axis=1),
+        f"softmax of a 1-D vector of {k} logits": vector,
+        "softmax of shape (2, 3, K), last axis": by_cube,
+        "softmax(z, axis=1) of shape (2, K, 3)": by_middle,
     }
 
 
@@ -89,12 +104,15 @@ def _(nn, rng):
 def _(nn, rng):
     k = int(rng.integers(4, 8))
     z = _logits(rng, int(rng.integers(4, 9)), k)
-    log_p = nn.functional.log_softmax(z)
     columns = _logits(rng, 3, k).T
     middle = rng.normal(0.0, 3.0, (2, k, 3))
     middle[0, :, 1] += 1000.0
     middle[1, 0, 0] -= 900.0
-    by_columns = nn.functional.log_softmax(columns, axis=0)
+    with stable("log_softmax(z) with logits of ±1000", _LOG_SOFTMAX_ADVICE):
+        log_p = nn.functional.log_softmax(z)
+        by_columns = nn.functional.log_softmax(columns, axis=0)
+        vector = nn.functional.log_softmax(z[-1])
+        by_middle = nn.functional.log_softmax(middle, axis=1)
     return {
         "output has the shape of z": _shape_of(log_p),
         "no -inf, nan or inf for logits of ±1000 (log(softmax(z)) underflows: use log-sum-exp)":
@@ -105,8 +123,8 @@ def _(nn, rng):
             and _sums_to_one(np.exp(by_columns), 0),
         f"log_softmax of logits of shape {z.shape}, some of ±1000": log_p,
         f"log_softmax(z, axis=0) of shape {columns.shape}": by_columns,
-        f"log_softmax of a 1-D vector of {k} logits": nn.functional.log_softmax(z[-1]),
-        "log_softmax(z, axis=1) of shape (2, K, 3)": nn.functional.log_softmax(middle, axis=1),
+        f"log_softmax of a 1-D vector of {k} logits": vector,
+        "log_softmax(z, axis=1) of shape (2, K, 3)": by_middle,
     }
 
 
@@ -114,16 +132,27 @@ def _(nn, rng):
 # CrossEntropyLoss, graded apart from softmax and log_softmax (see the module docstring)
 
 def _classification_batch(rng):
-    """Logits (N, K) made from probabilities ``w / sum(w)``, labels (N,), and the probabilities."""
+    """Logits (N, K) made from probabilities ``w / sum(w)``, labels (N,), and the log-probabilities.
+
+    The last row's right class scores 800 below the others: its probability, about e^-800, is 0
+    in floating point, so only a loss computed by log-sum-exp gives it its loss of about 800
+    (``-log(softmax(z))`` takes log(0)).
+    """
     n, k = int(rng.integers(5, 12)), int(rng.integers(3, 8))
     weights = rng.uniform(0.02, 1.0, (n, k))
     shift = rng.normal(0.0, 3.0, n)
     shift[rng.choice(n, 3, replace=False)] = [1000.0, -1000.0, 700.0]
     logits = np.log(weights) + shift[:, None]
-    probabilities = weights / weights.sum(axis=1, keepdims=True)
+    log_probabilities = np.log(weights / weights.sum(axis=1, keepdims=True))
     labels = rng.integers(0, k, n)
-    labels[0] = int(np.argmin(probabilities[0]))   # one confident mistake
-    return logits, labels.astype(np.int64), probabilities
+    labels[0] = int(np.argmin(log_probabilities[0]))   # one confident mistake
+    far = rng.normal(0.0, 1.0, k)
+    far_label = int(rng.integers(k))
+    far[far_label] -= 800.0
+    top = far.max()
+    far_log_probabilities = far - top - np.log(np.sum(np.exp(far - top)))
+    return (np.vstack([logits, far]), np.append(labels, far_label).astype(np.int64),
+            np.vstack([log_probabilities, far_log_probabilities]))
 
 
 def _lookup(logits, table):
@@ -133,6 +162,10 @@ def _lookup(logits, table):
     tolerance = 1e-9 * np.maximum(1.0, np.abs(known).max(axis=1))
 
     def stand_in(x, axis=-1):
+        with np.errstate(all="ignore"):  # the table's arithmetic, not the student's
+            return _look_up(x, axis)
+
+    def _look_up(x, axis):
         x = np.asarray(x, dtype=np.float64)
         moved = np.moveaxis(x, axis, -1)
         rows = moved.reshape(-1, moved.shape[-1]) if moved.size else moved.reshape(0, 0)
@@ -149,11 +182,13 @@ def _lookup(logits, table):
 
 
 @contextlib.contextmanager
-def _softmax_tables(nn, logits, probabilities):
+def _softmax_tables(nn, logits, log_probabilities):
     """Within the block, ``softmax`` and ``log_softmax`` of ``nn.losses`` and ``nn.functional`` are
     lookup tables for ``logits`` only."""
+    with np.errstate(under="ignore"):
+        probabilities = np.exp(log_probabilities)
     tables = {"softmax": _lookup(logits, probabilities),
-              "log_softmax": _lookup(logits, np.log(probabilities))}
+              "log_softmax": _lookup(logits, log_probabilities)}
     modules = [nn.functional, nn.losses]
     saved = [(module, name, getattr(module, name)) for module in modules for name in _NAMES
              if hasattr(module, name)]
@@ -168,26 +203,31 @@ def _softmax_tables(nn, logits, probabilities):
 
 @probe("nnlib.losses.CrossEntropyLoss.forward", label="CrossEntropyLoss()(logits, labels)")
 def _(nn, rng):
-    logits, labels, probabilities = _classification_batch(rng)
+    logits, labels, log_probabilities = _classification_batch(rng)
     equal = np.zeros((4, logits.shape[1]))
     equal[1] += 1000.0
-    with _softmax_tables(nn, np.concatenate([logits, equal]),
-                         np.concatenate([probabilities, np.full(equal.shape, 1 / equal.shape[1])])):
-        value = nn.losses.CrossEntropyLoss().forward(logits, labels)
-        uniform = nn.losses.CrossEntropyLoss()(equal, labels[:4])
-    return {"the loss is a finite number for logits shifted by ±1000 (use log-sum-exp)":
+    with _softmax_tables(nn, np.concatenate([logits, equal]), np.concatenate(
+            [log_probabilities, np.full(equal.shape, -np.log(equal.shape[1]))])):
+        with stable("CrossEntropyLoss with logits shifted by ±1000", _LOSS_ADVICE):
+            value = nn.losses.CrossEntropyLoss().forward(logits, labels)
+            uniform = nn.losses.CrossEntropyLoss()(equal, labels[:4])
+    return {"the loss is a finite number for logits shifted by ±1000, and for a right class "
+            "800 below the others (use log-sum-exp)":
                 _finite_number(value),
-            f"loss of logits of shape {logits.shape}, some rows shifted by ±1000": value,
+            f"loss of logits of shape {logits.shape}, some rows shifted by ±1000, the last "
+            "one's right class 800 below the others": value,
             f"loss of equal logits (log K, K = {equal.shape[1]})": uniform}
 
 
 @probe("nnlib.losses.CrossEntropyLoss.backward", label="CrossEntropyLoss.backward()")
 def _(nn, rng):
-    logits, labels, probabilities = _classification_batch(rng)
-    with _softmax_tables(nn, logits, probabilities):
+    logits, labels, log_probabilities = _classification_batch(rng)
+    with _softmax_tables(nn, logits, log_probabilities):
         loss = nn.losses.CrossEntropyLoss()
-        loss.forward(logits, labels)
-        grad = loss.backward()
+        loss.forward(logits, labels)  # judged by its own probe: only backward must be stable here
+        with stable("CrossEntropyLoss.backward with logits shifted by ±1000",
+                    "compute the softmax with each row's maximum subtracted before exp"):
+            grad = loss.backward()
     rows = np.sum(grad, axis=1) if isinstance(grad, np.ndarray) and grad.ndim == 2 else None
     return {
         "dL/dz has the shape of the logits (N, K)": _shape_of(grad),
