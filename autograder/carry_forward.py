@@ -137,7 +137,9 @@ for cell in cells:
             exec(compile(cell["source"], cell["grade_id"], "exec"), {"__name__": "__check__"})
         ok, message = True, ""
     except BaseException as error:
-        ok, message = False, (f"{type(error).__name__}: {error}".strip())[-600:]
+        # A failed check's message is for the student as it is; anything else says what it was.
+        text = str(error).strip() if isinstance(error, AssertionError) else ""
+        ok, message = False, (text or f"{type(error).__name__}: {error}".strip())[-600:]
     finally:
         signal.alarm(0)
     results.append({"grade_id": cell["grade_id"], "ok": ok, "message": message})
