@@ -111,7 +111,8 @@ def _command(seeds, scratch, sandboxed, limits):
 
 
 def _records(output):
-    """``{name: (outcome, cpu_seconds, npz bytes)}`` from the child's output; a record cut short
+    """``{name: (outcome, cpu_seconds, wall_seconds, npz bytes)}`` from the child's output; a record
+    cut short
     (the child was stopped while writing) is left out."""
     records, position = {}, 0
     while True:
@@ -119,15 +120,14 @@ def _records(output):
         if end < 0:
             return records
         try:
-            name, outcome, cpu, length = output[position:end].decode().split("\t")
-            length = int(length)
-            cpu = float(cpu)
+            name, outcome, cpu, wall, length = output[position:end].decode().split("\t")
+            length, cpu, wall = int(length), float(cpu), float(wall)
         except ValueError:
             return records
         payload = output[end + 1:end + 1 + length]
         if len(payload) < length:
             return records
-        records[name] = (outcome, cpu, payload)
+        records[name] = (outcome, cpu, wall, payload)
         position = end + 1 + length
 
 
@@ -164,18 +164,19 @@ def _reference_result(name, seed):
     return _rebuild(expected, "", kinds, arrays)
 
 
-def _why_it_stopped(short, returncode, cpu_seconds, limits):
-    """The student's message for a judged process that did not exit cleanly after using
-    ``cpu_seconds`` of CPU time."""
+def _why_it_stopped(short, returncode, cpu_seconds, wall_seconds, limits):
+    """The student's message for a judged process that did not exit cleanly after ``cpu_seconds``
+    of CPU time and ``wall_seconds`` of wall clock."""
     signum = -returncode if returncode < 0 else 0
-    # The CPU limit ends a process with SIGXCPU or SIGKILL; it cannot strike before that much time.
-    if signum in (signal.SIGXCPU, signal.SIGKILL) and cpu_seconds >= limits.cpu_seconds - 0.5:
+    # The CPU limit ends a process with SIGXCPU or SIGKILL; it cannot strike before that much time
+    # (on the wall clock: the CPU time the system reports back can fall short of what it limits).
+    if signum in (signal.SIGXCPU, signal.SIGKILL) and wall_seconds >= limits.cpu_seconds - 0.5:
         return (f"{short} did not finish within {limits.cpu_seconds} s of CPU time and was stopped: "
                 "look for an infinite loop (a while loop whose condition never changes) or a far "
                 "too slow computation")
     cause = {signal.SIGKILL: "was killed", signal.SIGSEGV: "crashed"}.get(
         signum, f"exited with status {returncode}")
-    return (f"{short} {cause} (limits: {limits.cpu_seconds} s of CPU, "
+    return (f"{short} {cause} after {cpu_seconds:.1f} s of CPU time (limits: {limits.cpu_seconds} s of CPU, "
             f"{limits.memory_bytes // 1024 ** 2} MB of memory)")
 
 
@@ -234,7 +235,7 @@ def _verdict(name, seed, record, limits):
         return Verdict(name, False, f"{short} could not be judged: the judged process stopped before "
                                     f"reaching it (limits: {limits.cpu_seconds} s of CPU, "
                                     f"{limits.memory_bytes // 1024 ** 2} MB of memory)")
-    outcome, cpu_seconds, payload = record
+    outcome, cpu_seconds, wall_seconds, payload = record
     if outcome == "no-process":
         return Verdict(name, False, f"{short} could not be judged: the processes started by another "
                                     "of your functions took every process allowed")
@@ -244,7 +245,8 @@ def _verdict(name, seed, record, limits):
     kind, _, number = outcome.partition(":")
     if outcome != "exit:0":
         returncode = -int(number) if kind == "signal" else int(number)
-        return Verdict(name, False, _why_it_stopped(short, returncode, cpu_seconds, limits))
+        return Verdict(name, False, _why_it_stopped(short, returncode, cpu_seconds, wall_seconds,
+                                                    limits))
     try:
         with np.load(io.BytesIO(payload), allow_pickle=False) as data:
             status = str(data["__status__"])

@@ -10,6 +10,7 @@ import io
 import os
 import signal
 import sys
+import time
 
 
 def flatten(value, path, arrays, kinds):
@@ -77,7 +78,6 @@ def _collect(child, pipe, wall_seconds):
     (``"exit:0"``, ``"signal:9"``), or ``"timeout"`` after ``wall_seconds``. Waits for the
     process, not for the pipe: something the probe started may hold the pipe open."""
     import select
-    import time
 
     chunks, deadline = [], time.monotonic() + wall_seconds
     exited = os.pidfd_open(child)
@@ -121,7 +121,8 @@ def main():
     """``python -I -m autograder.judge_child FOLDER CPU WALL [--sandboxed] NAME SEED [NAME SEED ...]``:
     each probe runs in a process of its own, forked from this one once numpy and the probes are
     imported (the student's code is imported only in the forks); for each, one line
-    ``NAME\tOUTCOME\tCPU\tLENGTH`` then LENGTH bytes of its npz go to standard output."""
+    ``NAME\tOUTCOME\tCPU\tWALL\tLENGTH`` (seconds of CPU and of wall clock it took) then LENGTH
+    bytes of its npz go to standard output."""
     folder, cpu_seconds, wall_seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     rest = sys.argv[4:]
     sandboxed = rest[:1] == ["--sandboxed"]
@@ -150,7 +151,9 @@ def main():
             resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
             _run_probe(name, int(seed), folder, write_end)
         os.close(write_end)
+        started = time.monotonic()
         outcome, payload, cpu = _collect(child, read_end, wall_seconds)
+        wall = time.monotonic() - started
         os.close(read_end)
         # Nothing a probe started may outlive it into the next one's run.
         for target in ([-child] + ([-1] if sandboxed else [])):
@@ -158,15 +161,14 @@ def main():
                 os.kill(target, signal.SIGKILL)
             except OSError:
                 pass
-        _send(result_fd, f"{name}\t{outcome}\t{cpu:.3f}\t{len(payload)}\n".encode() + payload)
+        _send(result_fd, f"{name}\t{outcome}\t{cpu:.3f}\t{wall:.3f}\t{len(payload)}\n".encode()
+              + payload)
     os._exit(0)
 
 
 def _fork(seconds=2.0):
     """``os.fork()``, retried while the sandbox's process limit is reached (processes killed a
     moment ago may not be gone yet); None if it stays reached."""
-    import time
-
     deadline = time.monotonic() + seconds
     while True:
         try:
