@@ -31,6 +31,7 @@ import hashlib
 import io
 import keyword
 import re
+import stat
 import tokenize
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ COMMON_MIN = 3  # a fingerprint in more submissions than max(COMMON_MIN, COMMON_
 COMMON_FRACTION = 0.1  # ... counts for nothing
 MIN_SHARED = 8  # a pair is listed only when it shares at least this many counting fingerprints
 THRESHOLD = 0.5  # and its similarity is at least this
+MAX_FILE_BYTES = 2 * 1024 ** 2  # a larger module is not read
 
 STUB = ("raise", "NotImplementedError")
 KEPT_NAMES = frozenset(dir(builtins)) | {"self", "np", "numpy", "math", "nnlib", "cls"}
@@ -157,11 +159,7 @@ def graded_code(nnlib_dir, graded):
         by_module[module].append((name, qualname))
     code = {}
     for module, names in by_module.items():
-        path = nnlib_dir / f"{module}.py"
-        try:
-            source = path.read_text(errors="replace")
-        except OSError:
-            source = ""
+        source = _read(nnlib_dir / f"{module}.py")
         lines = source.splitlines()
         regions = _marked_regions(lines)
         for name, qualname in names:
@@ -171,6 +169,18 @@ def graded_code(nnlib_dir, graded):
             else:
                 code[name] = _function_body(source, qualname)
     return code
+
+
+def _read(path):
+    """A submitted file's text; "" for a symlink, anything but a regular file, or one larger than
+    ``MAX_FILE_BYTES`` (a submission is read as data, and never followed elsewhere)."""
+    try:
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return ""
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 _DEF = re.compile(r"^(?P<indent>[ \t]*)(?:async\s+)?(?:def|class)\s+(?P<name>\w+)")

@@ -362,3 +362,18 @@ def test_the_page_works_offline_in_chromium(course, tmp_path):
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
     if os.environ.get("UPDATE_SCREENSHOTS"):
         shutil.copy(shot, REPO / "docs" / "class_report.png")
+
+
+def test_a_symlink_or_a_huge_file_in_a_submission_is_not_read(tmp_path):
+    from autograder.similarity import MAX_FILE_BYTES, graded_code
+
+    secret = tmp_path / "secret.py"
+    secret.write_text("def sigmoid(x):\n    return 'the instructor s secret'\n")
+    (tmp_path / "nnlib").mkdir()
+    (tmp_path / "nnlib" / "functional.py").symlink_to(secret)
+    (tmp_path / "nnlib" / "perceptron.py").write_text("#" * (MAX_FILE_BYTES + 1))
+    code = graded_code(tmp_path / "nnlib", ["nnlib.functional.sigmoid", "nnlib.perceptron.Perceptron.fit"])
+    assert code == {"nnlib.functional.sigmoid": "", "nnlib.perceptron.Perceptron.fit": ""}
+    (tmp_path / "nnlib" / "functional.py").unlink()
+    shutil.copy(secret, tmp_path / "nnlib" / "functional.py")  # no markers: the function's body
+    assert "secret" in graded_code(tmp_path / "nnlib", ["nnlib.functional.sigmoid"])["nnlib.functional.sigmoid"]
