@@ -294,6 +294,12 @@ def _distribution_html(unit, dist, report):
         rows = "".join(f"<tr><td>{_e(student)}</td><td>{_e(why)}</td></tr>" for student, why in dist.ungradable)
         parts.append(f'<h3>Could not be graded ({len(dist.ungradable)})</h3><div class="problem">'
                      f"<table><tr><th>student</th><th>why</th></tr>{rows}</table></div>")
+    others = [(student, problem) for student, problem in report.failures
+              if student not in {name for name, _ in dist.ungradable}]
+    if others:
+        rows = "".join(f"<tr><td>{_e(student)}</td><td>{_e(why)}</td></tr>" for student, why in others)
+        parts.append(f'<h3>Graded, with problems ({len(others)})</h3><div class="problem">'
+                     f"<table><tr><th>student</th><th>problem</th></tr>{rows}</table></div>")
     return "\n".join(parts)
 
 
@@ -443,6 +449,11 @@ def _summary(unit, report, dist, stats, sim, written):
     if dist.ungradable:
         lines.append("could not be graded:")
         lines += [f"  {student}: {why}" for student, why in dist.ungradable]
+    ungradable = {student for student, _ in dist.ungradable}
+    others = [(student, problem) for student, problem in report.failures if student not in ungradable]
+    if others:
+        lines.append("graded, with problems:")
+        lines += [f"  {student}: {problem}" for student, problem in others]
     flagged = [entry for entry in stats if entry.flagged]
     if flagged:
         lines.append(f"{CHECK_THE_TEST}:")

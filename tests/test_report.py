@@ -192,6 +192,7 @@ def course(tmp_path_factory):
         if student == "reference_4":
             failures["test_softmax"] = "softmax: contains inf or nan where the right answer is finite"
         students.append(StudentResult(student, results_of(student, failures)))
+    students[0].problems.append("the graded notebook could not be rendered as a page")
     problem = "the notebook could not be read: it is not valid JSON (line 3)"
     students.append(StudentResult("corrupt", [TestResult(name, 0.0, points, problem)
                                               for name, points in POINTS.items()], [problem]))
@@ -261,6 +262,7 @@ def test_the_planted_copy_is_the_most_similar_pair_and_alternatives_are_not_flag
 def test_the_summary_and_the_page_say_what_could_not_be_graded(course):
     summary = course["written"].summary
     assert "corrupt: the notebook could not be read" in summary
+    assert "graded, with problems:\n  reference_1: the graded notebook could not be rendered" in summary
     assert "13 graded" in summary and "14 submissions" in summary
     page = course["written"].page.read_text()
     assert "the notebook could not be read" in page
@@ -334,8 +336,8 @@ def test_after_grading_never_fails_grading(course, monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_the_page_works_offline_in_chromium(course, tmp_path):
-    """Headless Chromium opens the page from disk with the network off: no console error, every
-    image drawn. UPDATE_SCREENSHOTS=1 copies its screenshot to docs/class_report.png."""
+    """Headless Chromium opens the unit's page and the all-units page from disk with the network
+    off: no console error, every image drawn, nothing requested but the files themselves. UPDATE_SCREENSHOTS=1 copies its screenshot to docs/class_report.png."""
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("Debian's chromium is not installed here (make test installs it as root)")
@@ -355,10 +357,13 @@ def test_the_page_works_offline_in_chromium(course, tmp_path):
             widths = page.eval_on_selector_all("img", "images => images.map(i => i.complete && i.naturalWidth)")
             shot = tmp_path / "class_report.png"
             page.screenshot(path=str(shot), full_page=False)
+            all_units, _ = write_course_report(course["work"])
+            page.goto(all_units.as_uri(), wait_until="load")
+            widths += page.eval_on_selector_all("img", "images => images.map(i => i.complete && i.naturalWidth)")
         finally:
             browser.close()
     assert errors == []
-    assert len(widths) == 2 and all(width > 0 for width in widths), widths
+    assert len(widths) == 3 and all(width > 0 for width in widths), widths
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
     if os.environ.get("UPDATE_SCREENSHOTS"):
         shutil.copy(shot, REPO / "docs" / "class_report.png")
