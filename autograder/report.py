@@ -52,7 +52,8 @@ def reports_folder(work_dir):
 _SHAPE = re.compile(r"\((?:\s*-?\d+\s*,)+\s*(?:-?\d+\s*)?\)")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w])")
 _QUOTED = re.compile(r"""(?<!\[)(['"])[^'"\n]{1,80}\1(?!\])""")
-_GRADIENT = re.compile(r"grads\[['\"](?P<key>\w+)['\"]\]|\bdL/d(?P<wrt>\w+)|\b(?P<value>[a-z])\.grad\b")
+_GRADIENT = re.compile(r"grads\[['\"](?P<key>\w+)['\"]\]|\bdL/d(?P<wrt>\w+)|\b(?P<value>[a-z])\.grad\b"
+                       r"|\[['\"]d(?P<short>[A-Za-z]{1,3}\d?)(?=['\" ])")
 
 
 def failure_kind(message):
@@ -66,10 +67,10 @@ def failure_kind(message):
 
 def wrong_gradients(message):
     """The parameters whose gradient a judge's message says is wrong: ``grads['W']`` -> ``W``,
-    ``dL/dx`` -> ``x``, ``a.grad`` -> ``a``; each once, in order."""
+    ``dL/dx`` -> ``x``, ``a.grad`` -> ``a``, ``['dw']`` -> ``w``; each once, in order."""
     found = []
     for match in _GRADIENT.finditer(message):
-        name = match.group("key") or match.group("wrt") or match.group("value")
+        name = match.group("key") or match.group("wrt") or match.group("value") or match.group("short")
         if name not in found:
             found.append(name)
     return found

@@ -295,6 +295,10 @@ def test_failure_kinds_normalise_numbers_shapes_and_names():
     assert wrong_gradients("Linear.backward: grads['W'] = dL/dW, of the shape of W (3, 4) differs; "
                            "grads['b'] for a batch of one example differs") == ["W", "b"]
     assert wrong_gradients("Value.__mul__: b.grad after out._backward()") == ["b"]
+    assert wrong_gradients("LogisticRegression.loss_and_gradients['dw'] has the right shape but is 2 "
+                           "times too large") == ["w"]
+    assert wrong_gradients("RNN.backward['dx = dL/dx, shape (2, 3, 4)'] differs") == ["x"]
+    assert wrong_gradients("accuracy: expected 0.75, got 0.7") == []
 
 
 def test_report_all_is_a_student_by_unit_table(course, tmp_path):
