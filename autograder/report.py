@@ -333,7 +333,7 @@ def _tests_html(stats):
 
 def _similarity_html(sim):
     from .similarity import THRESHOLD
-    parts = ["<h2>Similar submissions</h2>",
+    parts = ['<h2 id="similar">Similar submissions</h2>',
              '<p class="note">Similarity is evidence for a person to look at, never a verdict: two '
              "students may have worked from the same lecture example, and no score changes because of "
              "it. Only code written inside the graded functions is compared (what came with the release "

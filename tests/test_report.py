@@ -341,7 +341,8 @@ def test_after_grading_never_fails_grading(course, monkeypatch, capsys):
 @pytest.mark.slow
 def test_the_page_works_offline_in_chromium(course, tmp_path):
     """Headless Chromium opens the unit's page and the all-units page from disk with the network
-    off: no console error, every image drawn, nothing requested but the files themselves. UPDATE_SCREENSHOTS=1 copies its screenshot to docs/class_report.png."""
+    off: no console error, every image drawn, nothing requested but the files themselves.
+    UPDATE_SCREENSHOTS=1 copies its screenshots to docs/class_report.png and _pairs.png."""
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("Debian's chromium is not installed here (make test installs it as root)")
@@ -361,6 +362,9 @@ def test_the_page_works_offline_in_chromium(course, tmp_path):
             widths = page.eval_on_selector_all("img", "images => images.map(i => i.complete && i.naturalWidth)")
             shot = tmp_path / "class_report.png"
             page.screenshot(path=str(shot), full_page=False)
+            pairs_shot = tmp_path / "class_report_pairs.png"
+            page.evaluate("document.getElementById('similar').scrollIntoView()")
+            page.screenshot(path=str(pairs_shot), full_page=False)
             all_units, _ = write_course_report(course["work"])
             page.goto(all_units.as_uri(), wait_until="load")
             widths += page.eval_on_selector_all("img", "images => images.map(i => i.complete && i.naturalWidth)")
@@ -371,6 +375,7 @@ def test_the_page_works_offline_in_chromium(course, tmp_path):
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
     if os.environ.get("UPDATE_SCREENSHOTS"):
         shutil.copy(shot, REPO / "docs" / "class_report.png")
+        shutil.copy(pairs_shot, REPO / "docs" / "class_report_pairs.png")
 
 
 def test_a_symlink_or_a_huge_file_in_a_submission_is_not_read(tmp_path):
