@@ -1,7 +1,8 @@
 # Two commands: `make lab` opens the course in JupyterLab, `make test` runs every test
 # (`make test-fast` the tests that grade nothing, while you work).
 # Both create .venv and install the project from pyproject.toml the first time, and skip that
-# step when nothing changed since (the stamp file is newer than pyproject.toml).
+# step when nothing changed since (the stamp file is newer than pyproject.toml). setuptools' working
+# folders (the egg-info, build/) go into .venv through DIST_EXTRA_CONFIG, not the course's top level.
 
 PYTHON ?= python3
 VENV := .venv
@@ -21,7 +22,9 @@ setup: $(STAMP) sandbox
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	printf '[egg_info]\negg_base = $(VENV)\n[build]\nbuild_base = $(VENV)/build\n' > $(VENV)/setuptools.cfg
+	rm -rf nn_from_scratch_course.egg-info
+	DIST_EXTRA_CONFIG=$(abspath $(VENV))/setuptools.cfg $(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
 lab: setup

@@ -281,6 +281,58 @@ def run_check(args):
     return 0 if all(result.ok for result in results) else 1
 
 
+# --- The student copy and carrying one's own code forward (autograder/release.py, carry_forward.py)
+EXAMPLES.update({
+    "release": """
+        autograder release --student-copy ../course-for-students --through 05   # units 01 to 05
+    """,
+    "carry-forward": """
+        autograder carry-forward 05   # your code of units 01-04 into exercises/05_backprop/nnlib
+    """,
+})
+
+
+def run_release(args):
+    from .release import LeakError, write_student_copy
+    try:
+        made = write_student_copy(args.student_copy, args.through)
+    except (FileExistsError, ValueError, LeakError) as error:
+        print(f"autograder release: nothing was written: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote the student copy of {made['units'][0]} to {made['units'][-1]} in "
+          f"{args.student_copy}: {made['files']} files, {made['bytes'] / 1e6:.1f} MB; lectures "
+          f"{', '.join(made['lectures'])}"
+          + (f" (left out, they run on the reference: {', '.join(made['left_out'])})"
+             if made["left_out"] else ""))
+    return 0
+
+
+def run_carry_forward(args):
+    from .carry_forward import carry_forward, course_units
+    from .release import manifests
+    try:
+        report = carry_forward(REPO, args.unit, manifests=manifests(course_units(REPO)))
+    except (FileNotFoundError, ValueError) as error:
+        print(f"autograder carry-forward: {error}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 0
+
+
+def add_student_copy_commands(command):
+    release = command("release", "Write the student copy: lectures, exercises and editions up to "
+                                 "a unit, a student README and environment, and nothing of the "
+                                 "reference.", run_release)
+    release.add_argument("--student-copy", required=True, type=Path, metavar="DIR",
+                         help="a new (or empty) folder")
+    release.add_argument("--through", required=True, metavar="UNIT", help="the last unit, e.g. 05")
+    carry = command("carry-forward", "Bring the student's own code of earlier units into a unit's "
+                                     "nnlib (checked, backed up; the reference where it fails).",
+                    run_carry_forward)
+    carry.add_argument("unit", metavar="UNIT", help="05 or 05_backprop")
+# ---
+
+
 def parser():
     main = argparse.ArgumentParser(prog="autograder", description="Release, grade and check the "
                                    "course's assignments (nbgrader underneath).")
@@ -358,6 +410,7 @@ def parser():
     check = command("check", "Check that each reference scores full marks and each untouched "
                              "release scores zero.", run_check)
     check.add_argument("units", nargs="*", type=_unit, metavar="UNIT")
+    add_student_copy_commands(command)
     return main
 
 

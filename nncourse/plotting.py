@@ -54,7 +54,13 @@ def _class_colors(n_classes):
     return [CLASS_COLORS[k % len(CLASS_COLORS)] for k in range(n_classes)]
 
 
-def plot_dataset(X, y=None, ax=None, *, s=20, alpha=0.9):
+def marker_area(n_points):
+    """The scatter marker area (points squared) for ``n_points`` points: 20 for hundreds, larger
+    for a few (the four corners of AND and XOR are dots to see, not specks), at most 120."""
+    return float(np.clip(3000.0 / max(n_points, 1), 20.0, 120.0))
+
+
+def plot_dataset(X, y=None, ax=None, *, s=None, alpha=0.9):
     """Scatter plot of 2-D points, one colour per class.
 
     Parameters
@@ -65,8 +71,11 @@ def plot_dataset(X, y=None, ax=None, *, s=20, alpha=0.9):
         Integer class labels; without them all points get one colour.
     ax : matplotlib Axes, optional
         Where to draw; a new figure if None.
-    s, alpha : float
-        Marker size and opacity.
+    s : float, optional
+        Marker area in points squared; by default ``marker_area(len(X))``: 20 for a few hundred
+        points, up to 120 for a handful.
+    alpha : float, default=0.9
+        Marker opacity.
 
     Returns
     -------
@@ -74,6 +83,7 @@ def plot_dataset(X, y=None, ax=None, *, s=20, alpha=0.9):
     """
     X = _check_points(X, "plot_dataset")
     ax = _axes(ax)
+    s = marker_area(len(X)) if s is None else s
     if y is None:
         ax.scatter(X[:, 0], X[:, 1], s=s, alpha=alpha, color="0.3", edgecolors="white",
                    linewidths=0.5)

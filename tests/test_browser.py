@@ -5,7 +5,9 @@ notebook and the unit 04 assignment (each beside a copy of the reference nnlib),
 from JupyterLab's own menu, and reads what a student would see. It stops the server by its PID.
 Chromium is Debian's (`make test` installs it where it can); Playwright never downloads a browser.
 
-Set UPDATE_SCREENSHOTS=1 to copy the playground's screenshot to docs/playground.png (the README's).
+Set UPDATE_SCREENSHOTS=1 to copy the playground's screenshots to docs/: playground.png (the
+README's) and playground-1024.png, playground-1440.png (the widget in JupyterLab at those widths
+with the file browser open).
 """
 import os
 import re
@@ -105,9 +107,13 @@ def browser():
 
 
 def open_and_run_all(browser, lab, path):
-    """Open ``path`` in JupyterLab, wait for its kernel, and run every cell from the Run menu."""
+    """Open ``path`` in JupyterLab (in a fresh workspace), wait for its kernel, and run every cell
+    from the Run menu."""
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
-    page.goto(f"{lab['url']}/lab/tree/{path}?token={lab['token']}")
+    # A workspace of its own: only this notebook open (the shared server's default workspace would
+    # bring back the tabs of the tests before, and their widgets with them).
+    workspace = f"test-{secrets.token_hex(4)}"
+    page.goto(f"{lab['url']}/lab/workspaces/{workspace}/tree/{path}?token={lab['token']}&reset")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
     # The kernel is ready when the status bar says "<kernel name> | Idle".
     page.wait_for_function("() => { const bar = document.querySelector('.jp-StatusBar-Widget');"
@@ -166,6 +172,15 @@ def move_slider(page, label, key, times=1):
         handle.press(key)
 
 
+def keep_screenshot(shot):
+    """With UPDATE_SCREENSHOTS=1, copy ``shot`` to docs/ in 256 colours (a small file to commit)."""
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        from PIL import Image
+
+        (REPO / "docs").mkdir(exist_ok=True)
+        Image.open(shot).convert("RGB").quantize(256).save(REPO / "docs" / shot.name, optimize=True)
+
+
 def boundary_pixels(page):
     return page.locator(".nnlib-playground img").screenshot()
 
@@ -192,9 +207,11 @@ def test_the_playground_trains_and_responds_in_the_browser(browser, lab, tmp_pat
     move_slider(page, "learning rate", "ArrowRight")
     page.wait_for_function("() => document.querySelector('.nnlib-playground .playground-config')"
                            ".textContent.includes(\"'learning_rate': 0.3\")", timeout=30_000)
-    move_slider(page, "neurons per layer", "ArrowLeft", times=3)
+    width = page.locator(".nnlib-playground .widget-text input").nth(1)  # the second layer's
+    width.fill("5")
+    width.press("Enter")
     page.wait_for_function("() => document.querySelector('.nnlib-playground .playground-config')"
-                           ".textContent.includes(\"'hidden': [5, 5]\")", timeout=30_000)
+                           ".textContent.includes(\"'hidden': [8, 5]\")", timeout=30_000)
     # The new network trains a while (and shows a boundary worth a screenshot) before Pause.
     page.wait_for_function("() => parseInt(document.querySelector('.nnlib-playground "
                            ".playground-step').textContent.split(' ')[1]) >= 600", timeout=60_000)
@@ -208,12 +225,96 @@ def test_the_playground_trains_and_responds_in_the_browser(browser, lab, tmp_pat
     assert playground_text(page, "playground-step") == paused_at, "still training after Pause"
     assert playground_text(page, "playground-loss")
 
+    # A click on a neuron's picture enlarges it (the enlarge drop-down names it); a second click
+    # shows the output again.
+    from nncourse.widgets.playground import Playground
+
+    x, y = Playground(hidden=[8, 5]).neuron_pixel(1, 0)  # the same layout as the page's
+    image = page.locator(".nnlib-playground img").first
+    box = image.bounding_box()
+    natural = image.evaluate("img => img.naturalWidth")
+    scale = box["width"] / natural
+    image.click(position={"x": x * scale, "y": y * scale})
+    enlarge = page.locator(".nnlib-playground .widget-dropdown").filter(has_text="enlarge").locator("select")
+    page.wait_for_function("select => select.options[select.selectedIndex].text"
+                           ".replace(/\\u00a0/g, ' ') === 'layer 1, neuron 1'",  # spaces as &nbsp;
+                           arg=enlarge.element_handle(), timeout=30_000)
+    image.click(position={"x": x * scale, "y": y * scale})  # again: the output again
+    page.wait_for_function("select => select.options[select.selectedIndex].text === 'output'",
+                           arg=enlarge.element_handle(), timeout=30_000)
+
     shot = tmp_path / "playground.png"
     page.locator(".nnlib-playground").screenshot(path=str(shot))
     assert shot.stat().st_size > 20_000
-    if os.environ.get("UPDATE_SCREENSHOTS"):
-        (REPO / "docs").mkdir(exist_ok=True)
-        shutil.copy(shot, REPO / "docs" / "playground.png")
+    keep_screenshot(shot)
+    page.close()
+
+
+# Every box in the widget that would scroll sideways, every label whose text is cut off, and every
+# control (slider, drop-down, button, number box, the figure) that reaches past the box holding it
+# or past the widget.
+LAYOUT_PROBLEMS = """() => {
+    const root = document.querySelector(".nnlib-playground");
+    const problems = [];
+    const name = el => (el.className && el.className.baseVal === undefined ? el.className : el.tagName)
+        + " '" + (el.textContent || "").trim().slice(0, 30) + "'";
+    for (const el of [root, ...root.querySelectorAll("*")]) {
+        const overflow = getComputedStyle(el).overflowX;
+        if ((overflow === "auto" || overflow === "scroll") && el.scrollWidth > el.clientWidth + 1)
+            problems.push("scrolls sideways: " + name(el) + " " + el.scrollWidth + " > " + el.clientWidth);
+    }
+    for (const label of root.querySelectorAll(".widget-label, .widget-readout, .widget-label-basic, button"))
+        if (label.offsetWidth > 0 && label.scrollWidth > label.clientWidth + 1)
+            problems.push("text cut off: " + name(label) + " " + label.scrollWidth + " > " + label.clientWidth);
+    const outer = root.getBoundingClientRect();
+    const area = root.closest(".jp-OutputArea-output").getBoundingClientRect();
+    if (outer.right > area.right + 1) problems.push("the widget is wider than its output area");
+    const controls = root.querySelectorAll(".widget-inline-hbox, .widget-button, "
+        + ".widget-toggle-button, .widget-image, select, input, .widget-readout");
+    let checked = 0;
+    for (const control of controls) {
+        const box = control.getBoundingClientRect();
+        if (box.width === 0 || getComputedStyle(control).display === "none") continue;
+        checked += 1;
+        for (const [what, outside] of [["its box", control.parentElement.getBoundingClientRect()],
+                                        ["the widget", outer]]) {
+            if (box.left < outside.left - 1 || box.right > outside.right + 1)
+                problems.push("cut off by " + what + ": " + name(control) + " ["
+                              + Math.round(box.left) + ", " + Math.round(box.right) + "] in ["
+                              + Math.round(outside.left) + ", " + Math.round(outside.right) + "]");
+        }
+    }
+    return {problems, checked, width: outer.width};
+}"""
+
+
+@pytest.mark.parametrize("width", [1024, 1440])
+def test_the_playground_fits_in_jupyterlab_with_the_file_browser_open(browser, lab, tmp_path, width):
+    page = open_and_run_all(browser, lab, "lectures/playground.ipynb")
+    page.set_viewport_size({"width": width, "height": 1000})
+    files = page.locator("#filebrowser")
+    if not files.is_visible():  # open the file browser, as a student usually has it
+        page.locator(".jp-SideBar.jp-mod-left [data-id='filebrowser']").click()
+    sync_api.expect(files).to_be_visible(timeout=30_000)
+    assert files.bounding_box()["width"] > 150
+    widget = page.locator(".nnlib-playground")
+    widget.wait_for(timeout=120_000)
+    page.wait_for_selector(".nnlib-playground .playground-loss", timeout=30_000)
+    page.wait_for_function(LAST_IMAGE_DRAWN, timeout=60_000)
+    widget.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)  # the layout settles after the last resize
+    found = page.evaluate(LAYOUT_PROBLEMS)
+    shot = tmp_path / f"playground-{width}.png"
+    page.screenshot(path=str(shot))
+    keep_screenshot(shot)
+    assert found["checked"] > 25, f"only {found['checked']} controls found"
+    assert found["problems"] == [], f"{found['problems']}; screenshot in {shot}"
+    # The figure keeps its proportions when it shrinks: neurons stay square.
+    image = page.locator(".nnlib-playground img").first
+    box = image.bounding_box()
+    natural = image.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert box["width"] <= natural[0] + 1
+    assert box["height"] / box["width"] == pytest.approx(natural[1] / natural[0], rel=0.02)
     page.close()
 
 

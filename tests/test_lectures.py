@@ -2,8 +2,10 @@
 
 A student opening lecture k has only the edition of unit k (design: lectures use released code,
 plain numpy or numerical differences, never an unreleased solution). So each lecture is executed
-in a temporary course holding just ``lectures/<unit>.ipynb`` and ``exercises/<unit>/nnlib``; a
-lecture imports nnlib from ``../exercises/<unit>`` (its first code cell puts it on the path).
+in a temporary course holding just ``lectures/<unit>_lecture.ipynb`` and ``exercises/<unit>/nnlib``;
+a lecture imports nnlib from ``../exercises/<unit>`` (its first code cell puts it on the path). The
+``_lecture`` suffix tells a lecture's tab from its exercise's (``exercises/<unit>/<unit>.ipynb``,
+nbgrader's assignment and notebook id, which keeps the plain name).
 """
 import json
 import shutil
@@ -17,12 +19,14 @@ from autograder.course import UNIT_IDS
 from autograder.editions import write_edition
 
 REPO = Path(__file__).resolve().parents[1]
+SUFFIX = "_lecture"
 LECTURES = sorted(path for path in (REPO / "lectures").glob("*.ipynb") if path.stem[:2].isdigit())
 
 
 def unit_of(lecture):
-    unit = lecture.stem
-    assert unit in UNIT_IDS, f"lecture {lecture.name} is not named after a unit of the course plan"
+    unit = lecture.stem.removesuffix(SUFFIX)
+    assert lecture.stem.endswith(SUFFIX) and unit in UNIT_IDS, (
+        f"lecture {lecture.name} is not named <unit>{SUFFIX}.ipynb after a unit of the course plan")
     return unit
 
 
@@ -42,6 +46,12 @@ def test_lecture_runs_on_its_units_edition_and_draws_figures(lecture, tmp_path):
     assert errors == []
     figures = [output for output in outputs if "image/png" in output.get("data", {})]
     assert figures, f"{lecture.name} draws no figure"
+
+
+def test_every_unit_has_a_lecture_whose_name_differs_from_its_exercise():
+    assert [unit_of(lecture) for lecture in LECTURES] == list(UNIT_IDS)
+    exercises = {path.name for path in (REPO / "exercises").rglob("*.ipynb")}
+    assert exercises and not exercises & {lecture.name for lecture in LECTURES}
 
 
 @pytest.mark.parametrize("lecture", LECTURES, ids=lambda path: path.stem)

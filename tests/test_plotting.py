@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from nncourse import plotting  # noqa: E402
@@ -40,6 +41,19 @@ def test_plot_dataset_into_given_axes_without_labels(moons):
     _, ax = plt.subplots()
     assert plotting.plot_dataset(X, ax=ax) is ax
     assert len(ax.collections) == 1 and len(ax.collections[0].get_offsets()) == 40
+
+
+def test_a_few_points_are_drawn_large_and_many_small():
+    # The four corners of AND and XOR in exercise 01's boundary plots are dots to see, not specks.
+    corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    ax = plotting.plot_decision_boundary(lambda P: (P.sum(axis=1) > 1.5).astype(int), corners,
+                                         np.array([0, 0, 0, 1]), resolution=20)
+    points = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert sum(len(c.get_offsets()) for c in points) == 4
+    assert all(np.all(c.get_sizes() >= 100) for c in points)
+    X = np.zeros((500, 2))
+    assert plotting.plot_dataset(X).collections[0].get_sizes()[0] == 20
+    assert plotting.plot_dataset(X[:4], s=5).collections[0].get_sizes()[0] == 5
 
 
 def test_plot_dataset_rejects_bad_shapes():

@@ -76,7 +76,7 @@ def test_update_computes_the_chosen_map_and_moves_the_artists():
     assert a["maps frame"].get_xy() == (-0.5, 9 - 0.5)
     assert a["filters frame"].get_xy() == (-0.5, 4 - 0.5)
     np.testing.assert_allclose(np.array(a["map"].get_array()), blur / np.abs(blur).max())
-    assert widget.titles["digit"] == f"digit 7, a {labels[7]}"
+    assert widget.titles["digit"] == f"image 7: a {labels[7]}"  # a sample index, then its digit
     assert widget.png != png and widget.png.startswith(b"\x89PNG")
 
 

@@ -97,11 +97,11 @@ class BackpropGraph(LiveFigure):
     """
 
     CONTROLS = {
-        "x": Slider(-4.0, 4.0, 0.1, "x", label_width="90px"),
-        "y": Slider(-4.0, 4.0, 0.1, "y", label_width="90px"),
-        "z": Slider(-4.0, 4.0, 0.1, "z", label_width="90px"),
-        "w": Slider(-4.0, 4.0, 0.1, "w", label_width="90px"),
-        "step": Slider(0, STEPS - 1, 1, "backward step", integer=True, label_width="90px"),
+        "x": Slider(-4.0, 4.0, 0.1, "x", label_width="110px"),
+        "y": Slider(-4.0, 4.0, 0.1, "y", label_width="110px"),
+        "z": Slider(-4.0, 4.0, 0.1, "z", label_width="110px"),
+        "w": Slider(-4.0, 4.0, 0.1, "w", label_width="110px"),
+        "step": Slider(0, STEPS - 1, 1, "backward step", integer=True, label_width="110px"),
     }
 
     def __init__(self, x=-2.0, y=3.0, z=1.0, w=2.0, step=0, dpi=72):

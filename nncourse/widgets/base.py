@@ -5,8 +5,8 @@ any display (what tests and benchmarks call) and leaves the figure in ``png``, a
 is blitting: the static parts of the figure (axes, ticks, labels, legends) are rendered once into a
 background; each redraw restores it and draws only the artists of ``_moving()``, which is what keeps
 a slider under 150 ms. ``CONTROLS`` declares the controls as data (``Slider``, ``LogSlider``,
-``Steps``, ``Choice``, ``Switch``); ``controls()`` builds the ipywidgets from it and ``widget()``
-wires them to ``update``.
+``Steps``, ``Choice``, ``Switch``, ``Number``, ``Toggle``); ``controls()`` builds the ipywidgets
+from it and ``widget()`` wires them to ``update``.
 """
 import io
 import math
@@ -116,6 +116,34 @@ class Switch:
         import ipywidgets as widgets
 
         return widgets.Checkbox(value=value, description=self.label)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A whole number from ``low`` to ``high``, typed or stepped with the arrows (a small box)."""
+    low: int
+    high: int
+    label: str = ""
+    label_width: str = ""
+    width: str = ""
+
+    def make(self, value):
+        import ipywidgets as widgets
+
+        return widgets.BoundedIntText(value=value, min=self.low, max=self.high,
+                                      description=self.label, **_looks(self.label_width, self.width))
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """On or off, as a button that stays pressed (``label`` is its text)."""
+    label: str
+    width: str = ""
+
+    def make(self, value):
+        import ipywidgets as widgets
+
+        return widgets.ToggleButton(value=value, description=self.label, **_looks("", self.width))
 
 
 @dataclass(frozen=True)

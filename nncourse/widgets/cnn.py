@@ -3,8 +3,8 @@
 One digit, one filter, four panels: the digit; the filter, each weight written in its cell; the
 **feature map**, the filter slid over the digit (cross-correlation, as ``Conv2d`` computes it); and
 what the next layer sees after a ReLU and a 2x2 max-pool. Below, all filters side by side and the
-feature maps of the digit for each of them, the chosen one framed. A slider picks the digit, a
-dropdown the filter::
+feature maps of the digit for each of them, the chosen one framed. A slider picks the image (a
+sample's index), a dropdown the filter::
 
     from nncourse.widgets.cnn import FeatureMapExplorer
     FeatureMapExplorer(images, labels).widget()                 # hand-made filters (lecture)
@@ -296,7 +296,8 @@ class FeatureMapExplorer(LiveFigure):
                 a["filters frame"], a["maps frame"]]
 
     def update(self, **values):
-        """Set ``index`` (the digit) and/or ``filter``, both clamped to their ranges, and redraw.
+        """Set ``index`` (which image: a sample's index) and/or ``filter``, both clamped to their
+        ranges, and redraw.
 
         Returns ``{"index", "filter", "name", "label", "feature_map" (H', W'), "pooled" (H'', W'')}``;
         the rendered figure is in ``self.png``.
@@ -323,14 +324,14 @@ class FeatureMapExplorer(LiveFigure):
                 row, column = origins[f]
                 a[name].set_xy((column - 0.5, row - 0.5))
 
-        label = "" if self.labels is None else f", a {self.labels[index]}"
+        label = "" if self.labels is None else f": a {self.labels[index]}"
         self.titles = {
-            "digit": f"digit {index}{label}",
+            "digit": f"image {index}{label}",  # the sample's index, then the digit it shows
             "filter": f"{self.names[f]}"[:40],
             "map": f"feature map (max |value| {map_scale:.2f})",
             "pooled": "after ReLU and max-pool",
             "filters": f"{len(self.filters)} filters ({self.source})",
-            "maps": f"their feature maps of digit {index}",
+            "maps": f"their feature maps of image {index}",
         }
         texts = [(*self._title_pixels[name], text, "black", 11, "md")
                  for name, text in self.titles.items()]
@@ -358,7 +359,7 @@ class FeatureMapExplorer(LiveFigure):
 
     # --------------------------------------------------------------- controls
     def control_specs(self):
-        return {"index": Slider(0, len(self.images) - 1, 1, "digit", integer=True),
+        return {"index": Slider(0, len(self.images) - 1, 1, "image", integer=True),
                 "filter": Choice(tuple((name, f) for f, name in enumerate(self.names)), "filter",
                                  dropdown=True, width="420px")}
 
