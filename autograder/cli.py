@@ -1,9 +1,9 @@
 """The ``autograder`` command: a thin shell over the library.
 
 Each subcommand (``build``, ``grade``, ``regrade``, ``roster``, ``history``, ``restore``,
-``export``, ``feedback``, ``check``) declares its arguments in ``parser()`` and is run by its
-``run_<command>(args)``, which calls one library function and turns its result into a message and
-an exit status.
+``export``, ``feedback``, ``report``, ``check``) declares its arguments in ``parser()`` and is run
+by its ``run_<command>(args)``, which calls one library function and turns its result into a
+message and an exit status.
 """
 import argparse
 import os

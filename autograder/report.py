@@ -135,7 +135,8 @@ def per_test(report):
                 entry.gradients[parameter] += 1
     for name, kinds in grouped.items():
         stats[name].groups = sorted(
-            ((kind, [student for student, _ in members], members[0][1]) for kind, members in kinds.items()),
+            ((kind, [student for student, _ in members], members[0][1])
+             for kind, members in kinds.items()),
             key=lambda group: (-len(group[1]), group[0]))
     return list(stats.values())
 
@@ -252,7 +253,8 @@ def side_by_side_png(dists):
 # --- the page -------------------------------------------------------------------------------------
 
 STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em; color: #222; }
+body { font-family: system-ui, sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em;
+       color: #222; }
 table { border-collapse: collapse; margin: .5em 0 1em; }
 td, th { border-bottom: 1px solid #ddd; padding: .3em .6em; text-align: left; vertical-align: top; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
@@ -292,7 +294,8 @@ def _distribution_html(unit, dist, report):
     if dist.scores:
         parts.append(_img(histogram_png(dist, f"{unit}: final scores"), f"histogram of {unit} scores"))
     if dist.ungradable:
-        rows = "".join(f"<tr><td>{_e(student)}</td><td>{_e(why)}</td></tr>" for student, why in dist.ungradable)
+        rows = "".join(f"<tr><td>{_e(student)}</td><td>{_e(why)}</td></tr>"
+                       for student, why in dist.ungradable)
         parts.append(f'<h3>Could not be graded ({len(dist.ungradable)})</h3><div class="problem">'
                      f"<table><tr><th>student</th><th>why</th></tr>{rows}</table></div>")
     others = [(student, problem) for student, problem in report.failures
@@ -322,12 +325,13 @@ def _tests_html(stats):
         if entry.flagged:
             parts.append(f'<p class="flag">Nearly nobody passes this test: {CHECK_THE_TEST}.</p>')
         if entry.gradients:
-            wrong = ", ".join(f"<code>{_e(name)}</code> {count}×" for name, count in entry.gradients.most_common())
+            wrong = ", ".join(f"<code>{_e(name)}</code> {count}×"
+                              for name, count in entry.gradients.most_common())
             parts.append(f"<p>Gradients found wrong: {wrong}.</p>")
         for kind, students, example in entry.groups:
             parts.append(f"<details><summary><strong>{len(students)}×</strong> <code>{_e(kind)}</code>"
-                         f"</summary><p>{_students(students)}</p><p>for example: <code>{_e(example)}</code>"
-                         "</p></details>")
+                         f"</summary><p>{_students(students)}</p><p>for example: "
+                         f"<code>{_e(example)}</code></p></details>")
     return "\n".join(parts)
 
 
@@ -335,13 +339,13 @@ def _similarity_html(sim):
     from .similarity import THRESHOLD
     parts = ['<h2 id="similar">Similar submissions</h2>',
              '<p class="note">Similarity is evidence for a person to look at, never a verdict: two '
-             "students may have worked from the same lecture example, and no score changes because of "
-             "it. Only code written inside the graded functions is compared (what came with the release "
-             "is not), with names, comments, whitespace and the order of statements normalised away; "
-             "code that many submissions share counts for nothing.</p>"]
+             "students may have worked from the same lecture example, and no score changes because "
+             "of it. Only code written inside the graded functions is compared (what came with the "
+             "release is not), with names, comments, whitespace and the order of statements "
+             "normalised away; code that many submissions share counts for nothing.</p>"]
     if sim.as_reference:
-        parts.append(f"<p><strong>Identical to the published reference</strong> in every graded function "
-                     f"({len(sim.as_reference)}): {_students(sim.as_reference, 60)}.</p>")
+        parts.append(f"<p><strong>Identical to the published reference</strong> in every graded "
+                     f"function ({len(sim.as_reference)}): {_students(sim.as_reference, 60)}.</p>")
     if not sim.pairs:
         parts.append(f"<p>No pair at or above {100 * THRESHOLD:.0f}% similarity.</p>")
         return "\n".join(parts)
@@ -349,7 +353,8 @@ def _similarity_html(sim):
                    f'<td class="n">{100 * p.similarity:.0f}%</td><td class="n">{p.shared}</td>'
                    f"<td>{_e(', '.join(name.split('.', 2)[2] for name in p.functions))}</td></tr>"
                    for i, p in enumerate(sim.pairs))
-    parts.append(f"<p>{len(sim.pairs)} pair(s) at or above {100 * THRESHOLD:.0f}%, most similar first.</p>"
+    parts.append(f"<p>{len(sim.pairs)} pair(s) at or above {100 * THRESHOLD:.0f}%, most similar "
+                 "first.</p>"
                  "<table><tr><th>pair</th><th class=n>similarity</th><th class=n>shared fingerprints"
                  f"</th><th>in</th></tr>{rows}</table>")
     for i, pair in enumerate(sim.pairs[:PAIRS_SHOWN]):
@@ -359,9 +364,10 @@ def _similarity_html(sim):
             blocks.append(f'<tr><th colspan="2"><code>{_e(name)}</code></th></tr><tr class="pair">'
                           f"<td><pre>{_e(_strip(first.code.get(name, '')))}</pre></td>"
                           f"<td><pre>{_e(_strip(second.code.get(name, '')))}</pre></td></tr>")
-        parts.append(f'<h3 id="pair-{i}">{_e(pair.first)} & {_e(pair.second)}: {100 * pair.similarity:.0f}%'
-                     f'</h3><table style="width:100%"><tr><th>{_e(pair.first)}</th><th>{_e(pair.second)}'
-                     f"</th></tr>{''.join(blocks)}</table>")
+        names = f"{_e(pair.first)} & {_e(pair.second)}"
+        parts.append(f'<h3 id="pair-{i}">{names}: {100 * pair.similarity:.0f}%</h3>'
+                     f'<table style="width:100%"><tr><th>{_e(pair.first)}</th>'
+                     f"<th>{_e(pair.second)}</th></tr>{''.join(blocks)}</table>")
     if len(sim.pairs) > PAIRS_SHOWN:
         parts.append(f"<p>The other {len(sim.pairs) - PAIRS_SHOWN} pairs are in the CSV.</p>")
     return "\n".join(parts)
@@ -381,8 +387,8 @@ def _csv(rows):
 
 
 def tests_table(stats):
-    rows = [["test", "max_score", "graded", "passed", "failed", "not_graded", "pass_rate", "mean_points",
-             "flag", "wrong_gradients", "failure_kinds"]]
+    rows = [["test", "max_score", "graded", "passed", "failed", "not_graded", "pass_rate",
+             "mean_points", "flag", "wrong_gradients", "failure_kinds"]]
     for entry in stats:
         rows.append([entry.name, f"{entry.max_score:g}", entry.graded, entry.passed, entry.failed,
                      entry.not_graded, f"{entry.pass_rate:.4f}", f"{entry.mean:.4f}",
@@ -403,7 +409,8 @@ def failures_table(stats):
 def pairs_table(sim):
     rows = [["first", "second", "similarity", "shared_fingerprints", "functions"]]
     for pair in sim.pairs:
-        rows.append([pair.first, pair.second, f"{pair.similarity:.4f}", pair.shared, " ".join(pair.functions)])
+        rows.append([pair.first, pair.second, f"{pair.similarity:.4f}", pair.shared,
+                     " ".join(pair.functions)])
     for student in sim.as_reference:
         rows.append([student, REFERENCE, "1.0000", "", "every graded function"])
     return _csv(rows)
@@ -430,9 +437,10 @@ def write_unit_report(unit, work_dir=REPO, report=None):
     sim = similarity_of(unit, work_dir, report)
     title = f"{unit}: class report"
     body = "\n".join([f"<h1>{_e(title)}</h1>",
-                      f"<p>{_e(get_unit(unit).title)}. Scores as students see them (a grader's score and "
-                      "late penalties included).</p>",
-                      _distribution_html(unit, dist, report), _tests_html(stats), _similarity_html(sim)])
+                      f"<p>{_e(get_unit(unit).title)}. Scores as students see them (a grader's score "
+                      "and late penalties included).</p>",
+                      _distribution_html(unit, dist, report), _tests_html(stats),
+                      _similarity_html(sim)])
     folder = reports_folder(work_dir)
     written = UnitReport(unit, folder / f"{unit}.html", folder / f"{unit}_tests.csv",
                          folder / f"{unit}_failures.csv", folder / f"{unit}_pairs.csv", "")
@@ -445,8 +453,9 @@ def write_unit_report(unit, work_dir=REPO, report=None):
 
 
 def _summary(unit, report, dist, stats, sim, written):
-    lines = [f"{unit}: {len(report.students)} submissions, {len(dist.scores)} graded; mean {dist.mean:.2f}, "
-             f"median {dist.median:.2f} of {dist.max_score:g}; {dist.full} at full marks, {dist.zero} at zero"]
+    lines = [f"{unit}: {len(report.students)} submissions, {len(dist.scores)} graded; mean "
+             f"{dist.mean:.2f}, median {dist.median:.2f} of {dist.max_score:g}; {dist.full} at full "
+             f"marks, {dist.zero} at zero"]
     if dist.ungradable:
         lines.append("could not be graded:")
         lines += [f"  {student}: {why}" for student, why in dist.ungradable]
@@ -517,7 +526,8 @@ def write_course_report(work_dir=REPO):
                 cells.append(f"{result.score:g}")
                 total += result.score
         rows.append([student_id] + cells + [f"{total:g}", f"{sum(maxima.values()):g}"])
-        html_rows.append(f"<tr><td>{_e(student_id)}</td>" + "".join(f'<td class="n">{_e(c)}</td>' for c in cells)
+        html_rows.append(f"<tr><td>{_e(student_id)}</td>"
+                         + "".join(f'<td class="n">{_e(cell)}</td>' for cell in cells)
                          + f'<td class="n">{total:g}</td></tr>')
     dists = {unit: distribution(report) for unit, report in reports.items()}
     header = "".join(f'<th class="n">{_e(unit)}<br>(of {maxima[unit]:g})</th>' for unit in units)
@@ -525,13 +535,14 @@ def write_course_report(work_dir=REPO):
     body = (f"<h1>The course: every graded unit</h1><h2>Distributions</h2>"
             f"{_img(side_by_side_png(dists), 'score distribution of each unit')}"
             f"<h2>Scores</h2><p>A blank cell: no submission of that unit.</p>"
-            f"<table><tr><th>student</th>{header}<th class=n>total (of {sum(maxima.values()):g})</th></tr>"
+            f"<table><tr><th>student</th>{header}"
+            f"<th class=n>total (of {sum(maxima.values()):g})</th></tr>"
             f"<tr><td><em>mean</em></td>{means}<td></td></tr>{''.join(html_rows)}</table>")
     folder = reports_folder(work_dir)
     write_atomically(folder / f"{ALL_UNITS}.csv", _csv(rows))
     page = write_atomically(folder / f"{ALL_UNITS}.html", _page("The course: class report", body))
     summary = "\n".join([f"{len(scores)} students, {len(units)} graded unit(s)"]
-                        + [f"  {unit}: mean {dists[unit].mean:.2f} / {maxima[unit]:g} of {len(dists[unit].scores)}"
-                           for unit in units]
+                        + [f"  {unit}: mean {dists[unit].mean:.2f} / {maxima[unit]:g} of "
+                           f"{len(dists[unit].scores)}" for unit in units]
                         + [f"class report: {page} (data: {ALL_UNITS}.csv)"])
     return page, summary

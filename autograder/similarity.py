@@ -1,4 +1,4 @@
-"""Similarity of what students wrote inside the graded functions: evidence for a person, never a verdict.
+"""Similarity of what students wrote in the graded functions: evidence for a person, never a verdict.
 
 Only the code of each graded function's solution region counts (what the student wrote where the
 release had a stub); the code that comes with the release is never compared. Each region is turned
@@ -18,10 +18,10 @@ includes the function's name: code matches only code of the same function.
 
 A fingerprint that many submissions share (more than ``max(COMMON_MIN, COMMON_FRACTION × n)``) counts
 for nothing: it is the one-line answer everybody writes the same way. Two submissions are then as
-similar as the share of their remaining fingerprints they have in common (``2 |A ∩ B| / (|A| + |B|)``),
-and a pair is listed only when it also shares at least ``MIN_SHARED`` of them (a few lines of code,
-not one short line). Correct but different solutions share little beyond the common part and stay
-below the threshold.
+similar as the share of their remaining fingerprints they have in common
+(``2 |A ∩ B| / (|A| + |B|)``), and a pair is listed only when it also shares at least
+``MIN_SHARED`` of them (a few lines of code, not one short line). Correct but different solutions
+share little beyond the common part and stay below the threshold.
 
 A submission whose every graded function is, token for token after this normalisation, the
 reference's (``nnlib/`` of the course, released with the next unit: a copy from an earlier year)
@@ -269,8 +269,8 @@ def compare(submissions, reference=None, threshold=THRESHOLD, min_shared=MIN_SHA
             continue
         a, b = by_id[first], by_id[second]
         functions = [name for name in a.code if a.normalised.get(name) and
-                     fingerprints(name, a.normalised[name]) & fingerprints(name, b.normalised.get(name, ()))
-                     - common]
+                     fingerprints(name, a.normalised[name])
+                     & fingerprints(name, b.normalised.get(name, ())) - common]
         pairs.append(Pair(first, second, similarity, count, functions))
     pairs.sort(key=lambda pair: (-pair.similarity, -pair.shared, pair.first, pair.second))
     as_reference = []

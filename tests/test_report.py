@@ -304,8 +304,9 @@ def test_failure_kinds_normalise_numbers_shapes_and_names():
 def test_report_all_is_a_student_by_unit_table(course, tmp_path):
     work = tmp_path
     shutil.copytree(course["work"] / "grades", work / "grades")
-    later = GradeReport("07_optimizers", [StudentResult("original", [TestResult("test_adam", 3.0, 4.0, "x")]),
-                                          StudentResult("newcomer", [TestResult("test_adam", 4.0, 4.0)])],
+    later = GradeReport("07_optimizers",
+                        [StudentResult("original", [TestResult("test_adam", 3.0, 4.0, "x")]),
+                         StudentResult("newcomer", [TestResult("test_adam", 4.0, 4.0)])],
                         work / "grades" / "07_optimizers.csv")
     results.save(later, work)
     page, summary = write_course_report(work)
@@ -338,6 +339,9 @@ def test_after_grading_never_fails_grading(course, monkeypatch, capsys):
     assert line in capsys.readouterr().out
 
 
+DRAWN = "images => images.map(image => image.complete && image.naturalWidth)"
+
+
 @pytest.mark.slow
 def test_the_page_works_offline_in_chromium(course, tmp_path):
     """Headless Chromium opens the unit's page and the all-units page from disk with the network
@@ -355,11 +359,11 @@ def test_the_page_works_offline_in_chromium(course, tmp_path):
         try:
             context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
             page = context.new_page()
-            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            page.on("console", lambda message: message.type == "error" and errors.append(message.text))
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.on("request", lambda request: requests.append(request.url))
             page.goto(course["written"].page.as_uri(), wait_until="load")
-            widths = page.eval_on_selector_all("img", "images => images.map(i => i.complete && i.naturalWidth)")
+            widths = page.eval_on_selector_all("img", DRAWN)
             shot = tmp_path / "class_report.png"
             page.screenshot(path=str(shot), full_page=False)
             pairs_shot = tmp_path / "class_report_pairs.png"
@@ -367,7 +371,7 @@ def test_the_page_works_offline_in_chromium(course, tmp_path):
             page.screenshot(path=str(pairs_shot), full_page=False)
             all_units, _ = write_course_report(course["work"])
             page.goto(all_units.as_uri(), wait_until="load")
-            widths += page.eval_on_selector_all("img", "images => images.map(i => i.complete && i.naturalWidth)")
+            widths += page.eval_on_selector_all("img", DRAWN)
         finally:
             browser.close()
     assert errors == []
@@ -386,8 +390,10 @@ def test_a_symlink_or_a_huge_file_in_a_submission_is_not_read(tmp_path):
     (tmp_path / "nnlib").mkdir()
     (tmp_path / "nnlib" / "functional.py").symlink_to(secret)
     (tmp_path / "nnlib" / "perceptron.py").write_text("#" * (MAX_FILE_BYTES + 1))
-    code = graded_code(tmp_path / "nnlib", ["nnlib.functional.sigmoid", "nnlib.perceptron.Perceptron.fit"])
+    code = graded_code(tmp_path / "nnlib",
+                       ["nnlib.functional.sigmoid", "nnlib.perceptron.Perceptron.fit"])
     assert code == {"nnlib.functional.sigmoid": "", "nnlib.perceptron.Perceptron.fit": ""}
     (tmp_path / "nnlib" / "functional.py").unlink()
     shutil.copy(secret, tmp_path / "nnlib" / "functional.py")  # no markers: the function's body
-    assert "secret" in graded_code(tmp_path / "nnlib", ["nnlib.functional.sigmoid"])["nnlib.functional.sigmoid"]
+    name = "nnlib.functional.sigmoid"
+    assert "secret" in graded_code(tmp_path / "nnlib", [name])[name]
