@@ -397,3 +397,19 @@ def test_a_symlink_or_a_huge_file_in_a_submission_is_not_read(tmp_path):
     shutil.copy(secret, tmp_path / "nnlib" / "functional.py")  # no markers: the function's body
     name = "nnlib.functional.sigmoid"
     assert "secret" in graded_code(tmp_path / "nnlib", [name])[name]
+
+
+def test_grade_ends_with_the_class_report_and_one_line_saying_where(course, tmp_path, monkeypatch,
+                                                                    capsys):
+    """``grade`` (and so ``regrade``) writes the report once its results are saved; the grading
+    itself is stood in for: what is tested is the call at its end."""
+    import autograder.grading
+
+    shutil.copytree(course["work"] / "submitted", tmp_path / "submitted")
+    monkeypatch.setattr(autograder.grading, "_grade", lambda *args: course["report"])
+    with pytest.warns(autograder.grading.UnsandboxedGrading):
+        report = autograder.grading.grade(UNIT, work_dir=tmp_path, sandboxed=False, progress=True)
+    assert report is course["report"]
+    assert capsys.readouterr().out == f"class report: {tmp_path / 'reports' / f'{UNIT}.html'}\n"
+    pairs = read_csv(tmp_path / "reports" / f"{UNIT}_pairs.csv")
+    assert {pairs[0]["first"], pairs[0]["second"]} == {"copier", "original"}
