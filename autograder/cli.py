@@ -1,9 +1,9 @@
 """The ``autograder`` command: a thin shell over the library.
 
 Each subcommand (``build``, ``grade``, ``regrade``, ``roster``, ``history``, ``restore``,
-``export``, ``feedback``, ``check``) declares its arguments in ``parser()`` and is run by its
-``run_<command>(args)``, which calls one library function and turns its result into a message and
-an exit status.
+``export``, ``feedback``, ``report``, ``check``) declares its arguments in ``parser()`` and is run
+by its ``run_<command>(args)``, which calls one library function and turns its result into a
+message and an exit status.
 """
 import argparse
 import os
@@ -47,6 +47,10 @@ EXAMPLES = {
     """,
     "feedback": """
         autograder feedback 04_single_layer_gradients   # feedback/<student>/<unit>/summary.html
+    """,
+    "report": """
+        autograder report 04_single_layer_gradients   # reports/<unit>.html, _tests.csv, _pairs.csv
+        autograder report --all                       # reports/all-units.html: student x unit
     """,
     "check": """
         autograder check                                # all units
@@ -246,6 +250,21 @@ def run_feedback(args):
     return 0
 
 
+def run_report(args):
+    from .deadlines import DeadlinesError
+    from .report import write_course_report, write_unit_report
+    if (args.unit is None) == (not args.all):
+        print("autograder report: name one UNIT, or --all for every graded unit", file=sys.stderr)
+        return 2
+    try:
+        summary = write_course_report(REPO)[1] if args.all else write_unit_report(args.unit, REPO).summary
+    except (FileNotFoundError, DeadlinesError) as error:
+        print(f"autograder report: {error}", file=sys.stderr)
+        return 2
+    print(summary)
+    return 0
+
+
 def run_check(args):
     from .selfcheck import check
     try:
@@ -382,6 +401,11 @@ def parser():
     feedback = command("feedback", "Write HTML feedback for every graded student of a unit.",
                        run_feedback)
     feedback.add_argument("unit", type=_unit, metavar="UNIT")
+
+    report = command("report", "Write reports/<unit>.html: scores, failures grouped by kind, similar "
+                               "submissions (evidence, never a verdict).", run_report)
+    report.add_argument("unit", type=_unit, metavar="UNIT", nargs="?")
+    report.add_argument("--all", action="store_true", help="a student x unit table of every graded unit")
 
     check = command("check", "Check that each reference scores full marks and each untouched "
                              "release scores zero.", run_check)

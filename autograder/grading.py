@@ -200,12 +200,15 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
     work_dir = Path(work_dir).resolve()
     with stopping.stop_on_signals():
         try:
-            return _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs,
-                          students, sandboxed, isolation, id_mapping, all_submitted, times)
+            report = _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs,
+                            students, sandboxed, isolation, id_mapping, all_submitted, times)
         except stopping.GradingStopped as stop:
             if stop.recorded:
                 raise
             raise stopping.GradingStopped(stop.signum, _what_was_kept(unit, work_dir, stop)) from None
+    from .report import after_grading  # reports/<unit>.html; never fails grading (one line: where)
+    after_grading(report, work_dir, announce=progress)
+    return report
 
 
 def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs, students,
