@@ -150,7 +150,7 @@ def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed
 
 def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_timeout=None,
           feedback=True, jobs=1, students=None, sandboxed=True, id_mapping=None,
-          all_submitted=False, times=None):
+          all_submitted=False, times=None, class_report=True):
     """Autograde every submission of ``unit``; returns a ``GradeReport`` and writes the grade table.
 
     Parameters
@@ -184,6 +184,8 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
     times : path or dict, optional
         When each student handed in: ``{lms_name or student_id: datetime}`` or a CSV
         ``student,submitted_at`` (``--times``), recorded as nbgrader's ``timestamp.txt``.
+    class_report : bool
+        End by writing ``reports/<unit>.html`` (``autograder.report``), printing where.
 
     Raises ``NoSubmissions`` (changing nothing) when there is nothing to grade,
     ``deadlines.DeadlinesError`` before grading anything when ``deadlines.toml`` cannot be used, and
@@ -206,8 +208,9 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
             if stop.recorded:
                 raise
             raise stopping.GradingStopped(stop.signum, _what_was_kept(unit, work_dir, stop)) from None
-    from .report import after_grading  # reports/<unit>.html; never fails grading (one line: where)
-    after_grading(report, work_dir, announce=progress)
+    if class_report:
+        from .report import after_grading  # reports/<unit>.html; never fails grading (one line)
+        after_grading(report, work_dir, announce=progress)
     return report
 
 

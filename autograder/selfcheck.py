@@ -44,7 +44,7 @@ def check_unit(unit, root=REPO, progress=False, cell_timeout=None):
         shutil.copytree(release, submissions / "untouched_release" / unit)
         report = grade(unit, submissions=submissions, work_dir=scratch / "work", root=root,
                        progress=progress, cell_timeout=cell_timeout, feedback=False,
-                       jobs=min(2, os.cpu_count() or 1))
+                       jobs=min(2, os.cpu_count() or 1), class_report=False)
     by_student = {student.student_id: student for student in report.students}
     for test in by_student["reference"].tests:
         if test.score < test.max_score:
