@@ -31,7 +31,8 @@ EXAMPLES = {
         autograder roster import roster.csv   # columns student_id,first_name,last_name,email
     """,
     "regrade": """
-        autograder regrade 04_single_layer_gradients alice   # after fixing a grading problem
+        autograder regrade 04_single_layer_gradients         # only what changed or had a problem
+        autograder regrade 04_single_layer_gradients alice   # alice, whatever changed
     """,
     "history": """
         autograder history 04_single_layer_gradients   # each finished run: date, count, mean
@@ -163,20 +164,27 @@ def run_regrade(args):
     from .grading import NoSubmissions, grade
     from .stopping import GradingStopped
     try:
-        report = grade(args.unit, students=[args.student], cell_timeout=args.timeout,
-                       sandboxed=not args.no_sandbox)
+        report = grade(args.unit, students=args.students or None, changed_only=not args.students,
+                       cell_timeout=args.timeout, sandboxed=not args.no_sandbox)
     except (ValueError, SandboxUnavailable, NoSubmissions) as error:  # DeadlinesError among them
         print(f"autograder regrade: {error}", file=sys.stderr)
         return 2
     except GradingStopped as stop:
         print(f"\nautograder regrade: {stop}", file=sys.stderr)
         return stop.exit_status
-    result = next(s for s in report.students if s.student_id == args.student)
-    print(f"{args.student}: {result.score:g} / {result.max_score:g}")
-    for test in result.tests:
-        if test.score < test.max_score:
-            print(f"  {test.name}: {test.message}")
-    return 1 if result.problems else 0
+    if not args.students:
+        regraded = len(report.students) - len(report.unchanged)
+        print(f"{args.unit}: graded again {regraded}, kept {len(report.unchanged)} unchanged "
+              "(same submission, same tests, no problem)")
+        if regraded:
+            print(report.summary())
+        return 1 if report.failures else 0
+    for result in (s for s in report.students if s.student_id in args.students):
+        print(f"{result.student_id}: {result.score:g} / {result.max_score:g}")
+        for test in result.tests:
+            if test.score < test.max_score:
+                print(f"  {test.name}: {test.message}")
+    return 1 if any(s.problems for s in report.students if s.student_id in args.students) else 0
 
 
 def run_history(args):
@@ -368,9 +376,10 @@ def parser():
                        help="a CSV student,submitted_at: when each student (LMS folder name or id) "
                             "handed in, for the due dates of deadlines.toml")
 
-    regrade = command("regrade", "Grade one student's submission of a unit again.", run_regrade)
+    regrade = command("regrade", "Grade again what changed since a unit was graded (a resubmission, "
+                                 "a fixed test) or had a problem; or the students named.", run_regrade)
     regrade.add_argument("unit", type=_unit, metavar="UNIT")
-    regrade.add_argument("student", metavar="STUDENT")
+    regrade.add_argument("students", nargs="*", metavar="STUDENT")
     regrade.add_argument("--timeout", type=int, default=None, metavar="SECONDS")
     regrade.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX_HELP)
 

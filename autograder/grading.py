@@ -26,6 +26,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from tqdm.auto import tqdm
 
+from . import fingerprint
 from . import results
 from . import sandbox
 from .adjustments import adjust
@@ -150,7 +151,7 @@ def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed
 
 def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_timeout=None,
           feedback=True, jobs=1, students=None, sandboxed=True, id_mapping=None,
-          all_submitted=False, times=None, class_report=True):
+          all_submitted=False, times=None, class_report=True, changed_only=False):
     """Autograde every submission of ``unit``; returns a ``GradeReport`` and writes the grade table.
 
     Parameters
@@ -186,6 +187,10 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         ``student,submitted_at`` (``--times``), recorded as nbgrader's ``timestamp.txt``.
     class_report : bool
         End by writing ``reports/<unit>.html`` (``autograder.report``), printing where.
+    changed_only : bool
+        Grade again only what changed since it was graded (``autograder.fingerprint``) or had a
+        problem; the others keep their results and are listed in ``report.unchanged``. When
+        nothing changed, nothing is written and the last results are returned.
 
     Raises ``NoSubmissions`` (changing nothing) when there is nothing to grade,
     ``deadlines.DeadlinesError`` before grading anything when ``deadlines.toml`` cannot be used, and
@@ -203,7 +208,8 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
     with stopping.stop_on_signals():
         try:
             report = _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs,
-                            students, sandboxed, isolation, id_mapping, all_submitted, times)
+                            students, sandboxed, isolation, id_mapping, all_submitted, times,
+                            changed_only)
         except stopping.GradingStopped as stop:
             if stop.recorded:
                 raise
@@ -215,7 +221,7 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
 
 
 def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs, students,
-           sandboxed, isolation, id_mapping, all_submitted, times):
+           sandboxed, isolation, id_mapping, all_submitted, times, changed_only):
     # One intake for both paths: student ids, the notebook by its metadata, nesting, empty ones.
     deadlines = load_deadlines(work_dir)  # a mistake in deadlines.toml stops the run here
     intake = take_in(unit, work_dir, root, submissions=submissions, mapping=id_mapping,
@@ -234,8 +240,24 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
                              f"{work_dir / 'submitted'}")
         problems = {student: problems[student] for student in students if student in problems}
     todo = submitted if students is None else sorted(set(students) & set(submitted))
+    inputs = fingerprint.grading_inputs(unit, root, cell_timeout, sandboxed)
+    graded_from = {student: fingerprint.of_submission(inputs, work_dir, unit, student)
+                   for student in todo}
+    unchanged = []
+    if changed_only:
+        previous = {student.student_id: student for student in _previous_students(unit, work_dir)}
+        unchanged = [student for student in todo if student in previous
+                     and previous[student].graded_from == graded_from[student]
+                     and not previous[student].problems]
+        todo = [student for student in todo if student not in unchanged]
+        problems = {student: problem for student, problem in problems.items()
+                    if student not in previous or previous[student].problems != [problem]}
+        if not todo and not problems:
+            report = results.load(unit, work_dir)
+            report.unchanged = unchanged
+            return report
     # --submissions grades what it brings; the others keep their last results (as regrade does).
-    partial = students is not None or bool(submissions and not all_submitted)
+    partial = students is not None or bool(submissions and not all_submitted) or changed_only
     run = results.new_run(unit, work_dir)
     log_path = results.runs_folder(unit, work_dir) / f"{run}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -262,9 +284,13 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
         for student, notes in intake.notes.items():  # for the instructor; no points lost
             if student in graded:
                 graded[student].notes.extend(notes)
+        for student, digest in graded_from.items():
+            if student in graded:
+                graded[student].graded_from = digest
         ordered = results.merge(_previous_students(unit, work_dir) if partial else [],
                                 graded.values())
-        report = GradeReport(unit, ordered, work_dir / "grades" / f"{unit}.csv", isolation)
+        report = GradeReport(unit, ordered, work_dir / "grades" / f"{unit}.csv", isolation,
+                             unchanged)
         # What graders set in the formgrader, and the late penalty, on top of the autograder's.
         adjust(report, work_dir, deadlines=deadlines)
         try:

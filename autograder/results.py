@@ -78,6 +78,7 @@ class StudentResult:
     extension: str = ""  # e.g. "2 days, 0:00:00"; "" for none
     seconds_late: float = 0.0
     late_penalty: float = 0.0  # points taken from the tests' sum (``deadlines.LatePolicy``)
+    graded_from: str = ""  # what the grade was computed from (``fingerprint.of_submission``)
 
     @property
     def points(self):
@@ -106,6 +107,7 @@ class GradeReport:
     students: list
     csv_path: Path
     isolation: str = ""  # how student code was isolated: the sandbox's version, or UNSANDBOXED
+    unchanged: list = field(default_factory=list)  # not graded again by this run (not saved)
 
     @property
     def failures(self):

@@ -118,7 +118,8 @@ def test_grade_without_sandbox_warns_and_without_bubblewrap_grades_nothing(calls
 def test_regrade_prints_the_lost_points_and_refuses_an_unknown_student(calls, capsys):
     from autograder.sandbox import UNSANDBOXED
     assert main(["regrade", UNIT, "alice", "--timeout", "5", "--no-sandbox"]) == 0
-    assert calls["grade"] == [((UNIT,), dict(students=["alice"], cell_timeout=5, sandboxed=False))]
+    assert calls["grade"] == [((UNIT,), dict(students=["alice"], changed_only=False, cell_timeout=5,
+                                             sandboxed=False))]
     out, err = capsys.readouterr()
     assert out == "alice: 1 / 3\n  test_b: dW is off\n"
     assert err == f"autograder regrade: WARNING: {UNSANDBOXED}\n"
@@ -128,6 +129,18 @@ def test_regrade_prints_the_lost_points_and_refuses_an_unknown_student(calls, ca
     calls["behaviour"]["grade"] = ValueError("no submission of it for bob")
     assert main(["regrade", UNIT, "bob"]) == 2
     assert capsys.readouterr().err == "autograder regrade: no submission of it for bob\n"
+
+
+def test_regrade_without_a_student_grades_what_changed_and_says_what_it_kept(calls, capsys):
+    from autograder.results import StudentResult, TestResult
+    report = calls["report"]  # alice graded again; bob and carol kept, as the merged results hold
+    report.students += [StudentResult(name, [TestResult("test_a", 1.0, 1.0)]) for name in ("bob", "carol")]
+    report.unchanged = ["bob", "carol"]
+    assert main(["regrade", UNIT]) == 0
+    assert calls["grade"] == [((UNIT,), dict(students=None, changed_only=True, cell_timeout=None,
+                                             sandboxed=True))]
+    out = capsys.readouterr().out
+    assert out.startswith(f"{UNIT}: graded again 1, kept 2 unchanged") and "3 submissions" in out
 
 
 def test_export_and_feedback_report_what_they_wrote_or_what_is_missing(calls, capsys):

@@ -265,3 +265,27 @@ def test_a_grade_given_in_the_gradebook_counts_at_once_and_survives_a_regrade(gr
         assert f"{OVERRIDDEN}: {test.max_score - 1:g} / {test.max_score:g}" in page, source
         table = (work / "grades" / f"{UNIT}.csv").read_text()
         assert f"jdoe,{UNIT},{MAX_SCORE - 1:g},{MAX_SCORE}," in table, source
+
+
+@grades
+def test_regrade_grades_only_what_changed(graded):
+    """``autograder regrade UNIT``: with nothing changed, nothing is graded (the empty submission
+    keeps its problem); after one student's file changes, only that student is graded again."""
+    from autograder.grading import grade
+
+    work = graded["submitted"]["work"]
+    before = {student.student_id: student for student in
+              grade(UNIT, work_dir=work, changed_only=True, progress=False, cell_timeout=10).students}
+    runs = sorted((work / "grades" / UNIT).glob("*.json"))
+    report = grade(UNIT, work_dir=work, changed_only=True, progress=False, cell_timeout=10)
+    assert sorted(report.unchanged) == sorted(set(before) - {"empty"})
+    assert sorted((work / "grades" / UNIT).glob("*.json")) == runs  # no run: nothing changed
+
+    functional = work / "submitted" / "nested" / UNIT / "nnlib" / "functional.py"
+    functional.write_text(functional.read_text() + "\n# tidied up\n")
+    report = grade(UNIT, work_dir=work, changed_only=True, progress=False, cell_timeout=10)
+    assert sorted(report.unchanged) == sorted(set(before) - {"empty", "nested"})
+    after = {student.student_id: student for student in report.students}
+    assert after["nested"].graded_from != before["nested"].graded_from
+    assert after["nested"].score == before["nested"].score == MAX_SCORE
+    assert all(after[name] == before[name] for name in report.unchanged)

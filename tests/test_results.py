@@ -45,7 +45,7 @@ def test_saved_format_keeps_its_keys_and_loads_back_equal(tmp_path):
     assert set(saved) == {"unit", "isolation", "students"}
     assert set(saved["students"][0]) == {"student_id", "tests", "problems", "notes", "comments",
                                          "submitted_at", "due_at", "extension", "seconds_late",
-                                         "late_penalty"}
+                                         "late_penalty", "graded_from"}
     assert set(saved["students"][0]["tests"][0]) == {"name", "score", "max_score", "message",
                                                      "auto_score", "comment"}
     loaded = results.load(UNIT, tmp_path)
