@@ -18,6 +18,7 @@ import re
 import shutil
 import signal
 import tempfile
+import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -32,6 +33,7 @@ from . import sandbox
 from .adjustments import adjust
 from .deadlines import load as load_deadlines
 from . import stopping
+from . import timings
 from .course import get_unit
 from .intake import take_in
 from .nbgrader_api import checked, make_api, quiet_nbgrader
@@ -135,8 +137,11 @@ def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed
                                     release_dir=work_dir / ".autograder" / "release",
                                     cell_timeout=cell_timeout, sandboxed=sandboxed)
     api = _WORKER_API[key]
+    timings.take()  # from here on, this submission's
+    started = time.perf_counter()
     with quiet_nbgrader():
         outcome = api.autograde(unit, student, force=True, create=True)
+    spent = time.perf_counter() - started
     result = StudentResult(student)
     failed_reason = "" if outcome.get("success") else _why_autograde_failed(
         (outcome.get("log") or "") + (outcome.get("error") or ""))
@@ -144,8 +149,13 @@ def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed
         result.problems.append(failed_reason)
     messages = _messages(work_dir / "autograded" / student / unit / f"{unit}.ipynb",
                          cell_timeout or CELL_TIMEOUT)
-    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
+    with timings.Stage("reading scores"), \
+            Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
         result.tests = _scores(gradebook, unit, student, cells, messages, failed_reason)
+    stages = timings.take()
+    stages["nbgrader's other steps"] = spent - sum(seconds for stage, seconds in stages.items()
+                                                   if stage != "reading scores")
+    result.timings = stages  # for the benchmark; an attribute, not a field: never saved
     return result
 
 
@@ -304,8 +314,10 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
                 # A page that cannot be rendered becomes a problem of its student
                 # (report.failures), saved in grades/<unit>.json by render_feedback; the run's own
                 # copy follows it.
+                started = time.perf_counter()
                 render_feedback(report, work_dir=work_dir, api=api,
                                 students=set(graded) if partial else None)
+                report.feedback_seconds = time.perf_counter() - started  # for the benchmark
                 with stopping.deferred():
                     results.save(report, work_dir, run=run)
         except stopping.GradingStopped as stop:

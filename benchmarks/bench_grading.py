@@ -5,7 +5,8 @@ exhausts memory. It is graded with --jobs 2 in the sandbox, with --jobs 2 withou
 (--no-sandbox), and, with --sequential, with --jobs 1 in the sandbox. Prints each wall-clock time
 and seconds per submission, the CPU seconds per submission of the run without the sandbox (this
 process and every process it started), the sandbox's cost per submission, checks that every run gives
-identical grades and that no submitted file changed.
+identical grades and that no submitted file changed; for each run, where the time goes by stage
+(kernel start and stop, cell execution, judge, nbgrader's other steps, reading scores, feedback).
 Run: `.venv/bin/python benchmarks/bench_grading.py [N] [--sequential]` (default N: 200).
 """
 import hashlib
@@ -20,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from autograder.build import build_unit  # noqa: E402
 from autograder.grading import grade  # noqa: E402
+from autograder.timings import STAGES  # noqa: E402
 from benchmarks.common import machine_summary  # noqa: E402
 from simulated_class import make_submission  # noqa: E402
 
@@ -52,6 +54,19 @@ def cpu_seconds():
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def print_breakdown(report):
+    """Each stage's seconds (summed over the submissions, in the workers; feedback in the grading
+    process) and its share of their total."""
+    totals = dict.fromkeys(STAGES, 0.0)
+    for student in report.students:
+        for stage, spent in getattr(student, "timings", {}).items():
+            totals[stage] += spent
+    totals["feedback"] = getattr(report, "feedback_seconds", 0.0)
+    whole = sum(totals.values()) or 1.0
+    print("  where the time goes: " + ", ".join(f"{stage} {spent:.0f} s ({100 * spent / whole:.0f}%)"
+                                                for stage, spent in totals.items()))
+
+
 def main(count=200, sequential=False):
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
         scratch = Path(scratch)
@@ -82,6 +97,7 @@ def main(count=200, sequential=False):
             print(f"{label:22s} {seconds[label]:7.1f} s  ({seconds[label] / count:.2f} s per "
                   f"submission{cpu_text}), mean score "
                   f"{sum(s.score for s in report.students) / count:.2f}")
+            print_breakdown(report)
         cost = (seconds["--jobs 2"] - seconds["--jobs 2 --no-sandbox"]) * 2 / count
         print(f"sandbox cost: {cost:+.3f} s of worker time per submission "
               f"({seconds['--jobs 2'] / seconds['--jobs 2 --no-sandbox']:.3f}x the wall time)")

@@ -64,7 +64,7 @@ def build_class(work, size, rng):
     release = work / "release" / UNIT
     write_edition(UNIT, release)
     own = reference_regions()
-    students = []
+    students, previous = [], []
     for number in range(size):
         student = f"student_{number:03d}"
         edits = []
@@ -74,8 +74,8 @@ def build_class(work, size, rng):
                 extra = f"{indent}_scale_{number} = {rng.integers(2, 10**6)} * {rng.random():.6f}\n"
                 edits.append((module, qualname, extra + body))
         if number % 40 == 1:  # a copy of the student before, as it is
-            edits = copied
-        copied = edits
+            edits = previous
+        previous = edits
         make_submission(release, work / "submitted" / student / UNIT, regions=edits)
         tests = []
         for name in TESTS:

@@ -15,6 +15,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade
 from traitlets import Bool, Unicode
 
+from .. import timings
+
 GRADED_NAME = re.compile(r'grade\(\s*"(nnlib\.[A-Za-z0-9_.]+)"')
 
 
@@ -36,7 +38,8 @@ class JudgeVerdicts(NbGraderPreprocessor):
             return nb, resources
         folder = Path(self.submitted_directory) / resources["nbgrader"]["student"] / \
             resources["nbgrader"]["assignment"]
-        verdicts = judge(names, folder, sandboxed=self.sandboxed)
+        with timings.Stage("judge"):
+            verdicts = judge(names, folder, sandboxed=self.sandboxed)
         for cell, found in cells:
             failed = [verdicts[name] for name in found if not verdicts[name].passed]
             if failed:
