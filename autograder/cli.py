@@ -347,7 +347,8 @@ def parser():
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, help_text, run):
-        sub = commands.add_parser(name, help=help_text, description=help_text,
+        # The list of commands shows each one's first paragraph; its own --help, all of it.
+        sub = commands.add_parser(name, help=help_text.split("\n\n")[0], description=help_text,
                                   formatter_class=argparse.RawDescriptionHelpFormatter,
                                   epilog="examples:" + textwrap.dedent(EXAMPLES[name]))
         sub.set_defaults(run=run)
