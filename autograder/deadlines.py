@@ -188,25 +188,17 @@ def write_timestamp(folder, moment):
 def read_times(path, zone=timezone.utc):
     """``{lms_name or student_id: datetime}`` from a CSV with the columns ``student,submitted_at``
     (``--times``); ``ValueError`` naming the line of a bad row."""
-    import csv
+    from .files import csv_rows
 
     times = {}
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"student", "submitted_at"} - set(reader.fieldnames or ())
-        if missing:
-            raise ValueError(f"{Path(path).name}: expected the columns student,submitted_at; "
-                             f"missing {', '.join(sorted(missing))}")
-        for row in reader:
-            where = f"{Path(path).name} line {reader.line_num}"
-            name = (row["student"] or "").strip()
-            if not name:
-                raise ValueError(f"{where}: no student")
-            try:
-                times[name] = parse_time(row["submitted_at"] or "", zone)
-            except ValueError as error:
-                raise ValueError(f"{where}: {row['submitted_at']!r} is not a date and time "
-                                 "(write e.g. 2027-01-15 23:59 or 2027-01-15T23:59:00+01:00)") from error
+    for where, row in csv_rows(path, ("student", "submitted_at")):
+        if not row["student"]:
+            raise ValueError(f"{where}: no student")
+        try:
+            times[row["student"]] = parse_time(row["submitted_at"], zone)
+        except ValueError as error:
+            raise ValueError(f"{where}: {row['submitted_at']!r} is not a date and time "
+                             "(write e.g. 2027-01-15 23:59 or 2027-01-15T23:59:00+01:00)") from error
     return times
 
 

@@ -20,7 +20,6 @@ instructor) a submission that has to be unwrapped or renamed is first moved asid
 ``import_roster`` puts the class list (``student_id,first_name,last_name,email``) into nbgrader's
 gradebook, so the formgrader shows names.
 """
-import csv
 import json
 import re
 import shutil
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .deadlines import load as load_deadlines, read_times, write_timestamp
+from .files import csv_rows
 
 # Letters of any alphabet (accents included), digits and ``_ . @ -``, in words separated by single
 # spaces; not starting with a dot. Folder names are compared in NFC, the form most systems write.
@@ -72,24 +72,16 @@ def read_mapping(path):
     Raises ``ValueError`` naming the line of a bad row (missing column, unusable id, name twice).
     """
     mapping = {}
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"lms_name", "student_id"} - set(reader.fieldnames or ())
-        if missing:
-            raise ValueError(f"{Path(path).name}: expected the columns lms_name,student_id; "
-                             f"missing {', '.join(sorted(missing))}")
-        for row in reader:
-            lms_name = unicodedata.normalize("NFC", (row["lms_name"] or "").strip())
-            student_id = unicodedata.normalize("NFC", (row["student_id"] or "").strip())
-            where = f"{Path(path).name} line {reader.line_num}"
-            if not lms_name:
-                raise ValueError(f"{where}: no lms_name")
-            if not is_student_id(student_id):
-                raise ValueError(f"{where}: {student_id!r} is not a usable student id "
-                                 f"({STUDENT_ID_RULE})")
-            if lms_name in mapping:
-                raise ValueError(f"{where}: {lms_name!r} is mapped twice")
-            mapping[lms_name] = student_id
+    for where, row in csv_rows(path, ("lms_name", "student_id")):
+        lms_name, student_id = row["lms_name"], row["student_id"]
+        if not lms_name:
+            raise ValueError(f"{where}: no lms_name")
+        if not is_student_id(student_id):
+            raise ValueError(f"{where}: {student_id!r} is not a usable student id "
+                             f"({STUDENT_ID_RULE})")
+        if lms_name in mapping:
+            raise ValueError(f"{where}: {lms_name!r} is mapped twice")
+        mapping[lms_name] = student_id
     return mapping
 
 
@@ -334,25 +326,15 @@ ROSTER_COLUMNS = ("student_id", "first_name", "last_name", "email")
 def read_roster(path):
     """The rows of a roster CSV (``student_id,first_name,last_name,email``) as dicts; ``ValueError``
     naming the line of a row whose id is unusable or repeated."""
-    rows = []
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(ROSTER_COLUMNS) - set(reader.fieldnames or ())
-        if missing:
-            raise ValueError(f"{Path(path).name}: expected the columns {','.join(ROSTER_COLUMNS)}; "
-                             f"missing {', '.join(sorted(missing))}")
-        seen = set()
-        for row in reader:
-            entry = {column: unicodedata.normalize("NFC", (row[column] or "").strip())
-                     for column in ROSTER_COLUMNS}
-            where = f"{Path(path).name} line {reader.line_num}"
-            if not is_student_id(entry["student_id"]):
-                raise ValueError(f"{where}: {entry['student_id']!r} is not a usable student id "
-                                 f"({STUDENT_ID_RULE})")
-            if entry["student_id"] in seen:
-                raise ValueError(f"{where}: {entry['student_id']} is listed twice")
-            seen.add(entry["student_id"])
-            rows.append(entry)
+    rows, seen = [], set()
+    for where, entry in csv_rows(path, ROSTER_COLUMNS):
+        if not is_student_id(entry["student_id"]):
+            raise ValueError(f"{where}: {entry['student_id']!r} is not a usable student id "
+                             f"({STUDENT_ID_RULE})")
+        if entry["student_id"] in seen:
+            raise ValueError(f"{where}: {entry['student_id']} is listed twice")
+        seen.add(entry["student_id"])
+        rows.append(entry)
     return rows
 
 
