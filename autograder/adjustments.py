@@ -130,10 +130,11 @@ def _apply_deadline(student, unit, work_dir, records, deadlines):
     student.late_penalty = deadlines.policy.penalty(student.points, student.seconds_late)
 
 
-def current(unit, work_dir):
-    """The last results of ``unit``, adjusted (``adjust``); saved first, as a new run of
-    ``autograder history``, when the gradebook or the deadlines changed them."""
+def current(unit, work_dir, records=None):
+    """The last results of ``unit``, adjusted (``adjust``; ``records`` when the gradebook was
+    already read); saved first, as a new run of ``autograder history``, when the gradebook or the
+    deadlines changed them."""
     report = results.load(unit, work_dir)
-    if adjust(report, work_dir):
+    if adjust(report, work_dir, records=records):
         results.save(report, work_dir, run=results.new_run(unit, work_dir))
     return report

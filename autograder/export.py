@@ -111,7 +111,8 @@ def export(unit, fmt, work_dir=REPO):
     written. ``FileNotFoundError`` when ``unit`` has no saved results."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    students = current(unit, work_dir).students  # first: says what to run when nothing is saved
+    records = read_gradebook([unit], work_dir)  # read once, for the scores and Canvas's names
+    students = current(unit, work_dir, records).students  # says what to run when nothing is saved
     folder = Path(work_dir) / "exports" / unit
     if fmt == "gradescope":
         return [write_atomically(folder / "gradescope" / student.student_id / "results.json",
@@ -125,7 +126,6 @@ def export(unit, fmt, work_dir=REPO):
                  + [student.submitted_at, _points(student.late_penalty)] * deadline
                  for student in students]
         return [write_atomically(folder / f"{unit}-lms.csv", _csv_text(rows))]
-    records = read_gradebook([unit], work_dir)
     scores = {student.student_id: {unit: student.score} for student in students}
     maxima = {unit: max((student.max_score for student in students), default=0.0)}
     return [write_atomically(folder / f"{unit}-canvas.csv",
@@ -144,7 +144,7 @@ def export_all(fmt, work_dir=REPO):
     records = read_gradebook(units, work_dir)
     scores, maxima = {}, {}
     for unit in units:
-        students = current(unit, work_dir).students
+        students = current(unit, work_dir, records).students
         maxima[unit] = max((student.max_score for student in students), default=0.0)
         for student in students:
             scores.setdefault(student.student_id, {})[unit] = student.score
