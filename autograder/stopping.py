@@ -15,9 +15,11 @@ While the results of a finished run are written (``deferred``), a signal waits u
 """
 import contextlib
 import os
+import select
 import signal
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from . import sandbox
@@ -127,6 +129,23 @@ def kill_processes(pids):
                 os.kill(pid, signal.SIGKILL)
 
 
+def wait_until_gone(pids, seconds=1.0):
+    """Wait, at most ``seconds`` in all, until each of ``pids`` has exited: a process killed a
+    moment ago may still be releasing its memory, and until then it is still running."""
+    deadline = time.monotonic() + seconds
+    for pid in pids:
+        try:
+            exited = os.pidfd_open(pid)  # any process, not only a child: readable once it exits
+        except OSError:  # already gone
+            continue
+        try:
+            poller = select.poll()
+            poller.register(exited, select.POLLIN)
+            poller.poll(max(deadline - time.monotonic(), 0.0) * 1000)
+        finally:
+            os.close(exited)
+
+
 def _end_this_worker(signum, frame):
     """A worker's SIGTERM: end everything it started, remove its cgroups, exit at once (a normal
     exit could be caught by nbgrader and go on grading)."""
@@ -191,5 +210,6 @@ def end_workers(processes):
     kill_processes([process.pid for process in processes])
     for process in processes:
         process.join(1.0)
+    wait_until_gone(below)  # no longer the workers' children: nobody here waits for them
     for group in groups:
         sandbox.remove_process_group(group)

@@ -84,6 +84,16 @@ def processes_of(token, work):
     return found
 
 
+def describe(pid):
+    """A process as ``ps`` would show it: its PID, parent and command line."""
+    try:
+        parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+    except OSError:
+        return f"{pid} (gone)"
+    return f"{pid} (parent {parent}): {command}"
+
+
 def students_being_graded(work):
     """Students whose submission has a grading kernel now (its sandbox names the copy's folder)."""
     pattern = re.compile(re.escape(f"{work}/autograded/") + r"([^/\x00]+)/")
@@ -137,7 +147,7 @@ def test_a_stopped_run_ends_at_once_and_records_nothing(graded_class, tmp_path, 
     leftovers = processes_of(token, work)
     output = (tmp_path / "output").read_text()
     assert took < 2.0, output
-    assert leftovers == [], output
+    assert leftovers == [], output + "\nleft running: " + "; ".join(describe(pid) for pid in leftovers)
     assert list((tmp_path / "tmp").iterdir()) == [], output  # no kernel's or judge's folder left
     assert run.returncode == 128 + signum, output
     assert output.splitlines()[-1].startswith(f"stopped by {signal.Signals(signum).name}: nothing "
