@@ -24,6 +24,7 @@ EXAMPLES = {
         autograder grade 04_single_layer_gradients                     # submitted/<student>/<unit>/
         autograder grade 04_single_layer_gradients --submissions lms/  # lms/<student>/...
         autograder grade 04_single_layer_gradients --jobs 4            # four at a time
+        autograder grade 04_single_layer_gradients --scheduler tcp://grader:8786  # a Dask cluster
         autograder grade 04_single_layer_gradients --submissions lms/ --ids lms-ids.csv
         autograder grade 04_single_layer_gradients --submissions lms/ --times lms-times.csv
     """,
@@ -79,6 +80,11 @@ time-out. Without bubblewrap or user namespaces, grading stops and says how to f
 
 NO_SANDBOX_HELP = ("grade without the sandbox: student code then runs with your rights and could read "
                    "the reference and change grades; the report, CSV and JSON say so")
+
+
+SCHEDULER_HELP = ("grade on the workers of this Dask cluster (e.g. tcp://grader:8786, started with "
+                  "`dask scheduler` and `dask worker ADDRESS --nthreads 1`) instead of --jobs "
+                  "local processes; a worker needs only the course's environment")
 
 
 def _unit(value):
@@ -140,13 +146,15 @@ def run_build(args):
 def run_grade(args):
     _warn_if_unsandboxed(args)
     from .deadlines import DeadlinesError
-    from .grading import NoSubmissions, grade
+    from .grading import NoSubmissions, SchedulerUnavailable, grade
+    from .grading_task import WorkerUnfit
     from .stopping import GradingStopped
     try:
         report = grade(args.unit, submissions=args.submissions, cell_timeout=args.timeout,
                        feedback=not args.no_feedback, jobs=args.jobs, sandboxed=not args.no_sandbox,
-                       id_mapping=args.ids, all_submitted=args.all, times=args.times)
-    except (SandboxUnavailable, DeadlinesError) as error:
+                       id_mapping=args.ids, all_submitted=args.all, times=args.times,
+                       scheduler=args.scheduler)
+    except (SandboxUnavailable, DeadlinesError, SchedulerUnavailable, WorkerUnfit) as error:
         print(f"autograder grade: nothing was graded: {error}", file=sys.stderr)
         return 2
     except NoSubmissions as error:
@@ -161,12 +169,16 @@ def run_grade(args):
 
 def run_regrade(args):
     _warn_if_unsandboxed(args)
-    from .grading import NoSubmissions, grade
+    from .grading import NoSubmissions, SchedulerUnavailable, grade
+    from .grading_task import WorkerUnfit
     from .stopping import GradingStopped
     try:
         report = grade(args.unit, students=args.students or None, changed_only=not args.students,
-                       cell_timeout=args.timeout, sandboxed=not args.no_sandbox)
-    except (ValueError, SandboxUnavailable, NoSubmissions) as error:  # DeadlinesError among them
+                       cell_timeout=args.timeout, sandboxed=not args.no_sandbox, jobs=args.jobs,
+                       scheduler=args.scheduler)
+    except (ValueError, SandboxUnavailable, NoSubmissions, SchedulerUnavailable,
+            WorkerUnfit) as error:
+        # DeadlinesError is a ValueError
         print(f"autograder regrade: {error}", file=sys.stderr)
         return 2
     except GradingStopped as stop:
@@ -368,6 +380,7 @@ def parser():
     grade.add_argument("--no-feedback", action="store_true", help="skip writing feedback pages")
     grade.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
                        help="submissions graded at the same time (default: the number of cores)")
+    grade.add_argument("--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP)
     grade.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX_HELP)
     grade.add_argument("--ids", type=_id_mapping, metavar="MAPPING.csv",
                        help="a CSV lms_name,student_id: the student id of each LMS folder")
@@ -382,6 +395,9 @@ def parser():
     regrade.add_argument("unit", type=_unit, metavar="UNIT")
     regrade.add_argument("students", nargs="*", metavar="STUDENT")
     regrade.add_argument("--timeout", type=int, default=None, metavar="SECONDS")
+    regrade.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
+                         help="submissions graded at the same time (default: the number of cores)")
+    regrade.add_argument("--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP)
     regrade.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX_HELP)
 
     roster = command("roster", "Put the class list into the gradebook (the formgrader shows "

@@ -38,6 +38,13 @@ def grading_inputs(unit, root, cell_timeout, sandboxed):
     return digest.hexdigest()
 
 
+def of_autograder():
+    """The digest of the autograder's own code (a grading worker must run the same)."""
+    digest = hashlib.sha256()
+    _add_folder(digest, PACKAGE, "*.py")
+    return digest.hexdigest()
+
+
 def of_submission(inputs, work_dir, unit, student):
     """The digest of ``student``'s submission of ``unit`` graded with ``inputs`` (``grading_inputs``)."""
     digest = hashlib.sha256(inputs.encode())

@@ -19,6 +19,7 @@ import shutil
 import signal
 import tempfile
 import time
+import uuid
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -28,12 +29,12 @@ from nbgrader.api import Gradebook, MissingEntry
 from tqdm.auto import tqdm
 
 from . import fingerprint
+from . import grading_task
 from . import results
 from . import sandbox
 from .adjustments import adjust
 from .deadlines import load as load_deadlines
 from . import stopping
-from . import timings
 from .course import get_unit
 from .intake import take_in
 from .nbgrader_api import checked, make_api, quiet_nbgrader
@@ -45,6 +46,10 @@ from .settings import CELL_TIMEOUT, course_config
 
 class UnsandboxedGrading(UserWarning):
     """Student code was run without the sandbox (``--no-sandbox``)."""
+
+
+class SchedulerUnavailable(RuntimeError):
+    """``--scheduler`` names no Dask cluster this process can use; nothing was graded."""
 
 
 class NoSubmissions(FileNotFoundError):
@@ -125,43 +130,25 @@ def _scores(gradebook, unit, student, cells, messages, failed_reason):
     return tests
 
 
-_WORKER_API = {}
-
-
-def _grade_student(unit, student, root, work_dir, cell_timeout, cells, sandboxed):
-    """Autograde one submission and read back its scores and messages (runs in a worker)."""
-    stopping.starting(student)
-    key = (str(root), str(work_dir), cell_timeout, sandboxed)
-    if key not in _WORKER_API:
-        _WORKER_API[key] = make_api(root=root, work_dir=work_dir,
-                                    release_dir=work_dir / ".autograder" / "release",
-                                    cell_timeout=cell_timeout, sandboxed=sandboxed)
-    api = _WORKER_API[key]
-    timings.take()  # from here on, this submission's
-    started = time.perf_counter()
-    with quiet_nbgrader():
-        outcome = api.autograde(unit, student, force=True, create=True)
-    spent = time.perf_counter() - started
+def read_result(outcome, gradebook, work_dir, unit, student, cell_timeout, root):
+    """The ``StudentResult`` of nbgrader's ``outcome`` of autograding ``student``: the scores
+    ``gradebook`` holds, with the message of each test that lost points (from the autograded
+    notebook in ``work_dir``)."""
     result = StudentResult(student)
     failed_reason = "" if outcome.get("success") else _why_autograde_failed(
         (outcome.get("log") or "") + (outcome.get("error") or ""))
     if failed_reason:
         result.problems.append(failed_reason)
-    messages = _messages(work_dir / "autograded" / student / unit / f"{unit}.ipynb",
+    messages = _messages(Path(work_dir) / "autograded" / student / unit / f"{unit}.ipynb",
                          cell_timeout or CELL_TIMEOUT)
-    with timings.Stage("reading scores"), \
-            Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
-        result.tests = _scores(gradebook, unit, student, cells, messages, failed_reason)
-    stages = timings.take()
-    stages["nbgrader's other steps"] = spent - sum(seconds for stage, seconds in stages.items()
-                                                   if stage != "reading scores")
-    result.timings = stages  # for the benchmark; an attribute, not a field: never saved
+    cells = grade_cell_ids(Path(root) / "solutions" / unit / f"{unit}.ipynb")
+    result.tests = _scores(gradebook, unit, student, cells, messages, failed_reason)
     return result
 
 
 def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_timeout=None,
           feedback=True, jobs=1, students=None, sandboxed=True, id_mapping=None,
-          all_submitted=False, times=None, class_report=True, changed_only=False):
+          all_submitted=False, times=None, class_report=True, changed_only=False, scheduler=None):
     """Autograde every submission of ``unit``; returns a ``GradeReport`` and writes the grade table.
 
     Parameters
@@ -181,6 +168,11 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         Also write each student's feedback (``autograder feedback`` does it on its own).
     jobs : int
         Submissions graded at the same time, each in a worker process of its own.
+    scheduler : str or dask ``LocalCluster``, optional
+        Grade on the workers of this Dask cluster (``tcp://host:8786``) instead of ``jobs`` local
+        processes. A worker needs the course's environment, nothing else: each task carries a
+        submission's files in and its results out, and only this process writes the gradebook,
+        ``autograded/`` and the grade tables.
     students : list of str, optional
         Grade only these (``autograder regrade``); the others keep their last results.
     sandboxed : bool
@@ -215,11 +207,12 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
         isolation = UNSANDBOXED
         warnings.warn(isolation, UnsandboxedGrading, stacklevel=2)
     work_dir = Path(work_dir).resolve()
-    with stopping.stop_on_signals():
+    with stopping.stop_on_signals(), contextlib.ExitStack() as cluster:
+        client = cluster.enter_context(connect(scheduler)) if scheduler is not None else None
         try:
             report = _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs,
                             students, sandboxed, isolation, id_mapping, all_submitted, times,
-                            changed_only)
+                            changed_only, client)
         except stopping.GradingStopped as stop:
             if stop.recorded:
                 raise
@@ -231,7 +224,7 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
 
 
 def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, jobs, students,
-           sandboxed, isolation, id_mapping, all_submitted, times, changed_only):
+           sandboxed, isolation, id_mapping, all_submitted, times, changed_only, client):
     # One intake for both paths: student ids, the notebook by its metadata, nesting, empty ones.
     deadlines = load_deadlines(work_dir)  # a mistake in deadlines.toml stops the run here
     intake = take_in(unit, work_dir, root, submissions=submissions, mapping=id_mapping,
@@ -285,12 +278,29 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
         for student, problem in problems.items():
             graded[student] = StudentResult(student, [TestResult(name, 0.0, points, problem)
                                                        for name, points in cells], [problem])
-        arguments = (root, work_dir, cell_timeout, cells, sandboxed)
         bar = tqdm(total=len(todo), desc=f"grading {unit}", unit="submission", disable=not progress)
+        # The workers' temporary files, removed here even when a worker is killed or the run stopped.
+        scratch = Path(tempfile.mkdtemp(prefix="autograder-run-"))
         try:
-            graded.update(_grade_in_workers(unit, todo, arguments, jobs, log_path, bar))
+            if todo:
+                kit = grading_task.make_kit(unit, root, scratch / "kit", cell_timeout, sandboxed)
+
+                def record(result):  # in this process only: the gradebook has one writer
+                    grading_task.record(result, unit, work_dir, api)
+                    graded[result.result.student_id] = result.result
+
+                on_cluster = (_grade_on_cluster, client) if client else \
+                    (_grade_in_workers, jobs, log_path, scratch)
+                killed = on_cluster[0](unit, todo, kit, work_dir, graded_from, bar, record,
+                                       *on_cluster[1:])
+                for student in killed:
+                    graded[student] = StudentResult(student, [TestResult(name, 0.0, points,
+                                                                         WORKER_KILLED)
+                                                              for name, points in cells],
+                                                    [WORKER_KILLED])
         finally:
             bar.close()
+            shutil.rmtree(scratch, ignore_errors=True)
         for student, notes in intake.notes.items():  # for the instructor; no points lost
             if student in graded:
                 graded[student].notes.extend(notes)
@@ -349,73 +359,128 @@ def _forget_earlier_grading(unit, work_dir, students):
                 pass
 
 
-def _grade_in_workers(unit, todo, arguments, jobs, log_path, bar):
-    """``{student: StudentResult}`` for ``todo``, graded by ``jobs`` worker processes.
+def _grade_in_workers(unit, todo, kit, work_dir, graded_from, bar, record, jobs, log_path,
+                      scratch):
+    """Grade ``todo`` with ``jobs`` local worker processes, ``record``-ing each result as it comes;
+    returns the students whose grading was killed twice.
 
     When the OS kills a worker, the pool breaks and every submission it had not returned fails with
     ``BrokenProcessPool``: the run says whose grading was killed, and grades those submissions
-    again in a fresh pool; a submission whose grading is killed a second time is recorded with
-    ``WORKER_KILLED``. Finished results are kept.
+    again in a fresh pool; a submission whose grading is killed a second time is returned (and
+    recorded with ``WORKER_KILLED``). Finished results are kept.
     """
-    graded, attempts = {}, {}
+    attempts, killed_twice = {}, []
     context = multiprocessing.get_context("spawn")  # no kernels or sockets shared with workers
     started = context.SimpleQueue()
-    # The workers' temporary files, removed here even when a worker is killed or the run stopped.
-    scratch = tempfile.mkdtemp(prefix="autograder-run-")
-    try:
-        while todo:
-            broken = []
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                       initializer=stopping.prepare_worker,
-                                       initargs=(str(log_path), started, scratch))
-            try:
-                futures = {pool.submit(_grade_student, unit, student, *arguments): student
-                           for student in todo}
-                workers = list(pool._processes.values())  # all started by now (one per submit)
-                pending = set(futures)
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        student = futures[future]
-                        try:
-                            graded[student] = future.result()
-                        except BrokenProcessPool:
-                            broken.append(student)
-                            continue
-                        bar.set_postfix_str(student)
-                        bar.update()
-            except BaseException:
-                workers = list((pool._processes or {}).values())  # before shutdown forgets them
-                pool.shutdown(wait=False, cancel_futures=True)
-                stopping.end_workers(workers)
-                raise
-            pool.shutdown(wait=True)
-            if broken:
-                grading = {}
-                while not started.empty():
-                    pid, student = started.get()
-                    grading[pid] = student
-                # The pool ends its other workers with SIGTERM (they exit 128 + 15), not the killed.
-                killed = sorted(grading[worker.pid] for worker in workers if worker.pid in grading
-                                and worker.exitcode not in (None, 128 + signal.SIGTERM,
-                                                            -signal.SIGTERM)
-                                and grading[worker.pid] in broken)
-                bar.write(f"{unit}: the process grading {' and '.join(killed) or 'a submission'} was "
-                          f"killed (not by student code); grading again: {', '.join(sorted(broken))}")
-            todo = []
-            for student in broken:
-                attempts[student] = attempts.get(student, 0) + 1
-                if attempts[student] < 2:
-                    todo.append(student)
-                else:
-                    graded[student] = StudentResult(student, [TestResult(name, 0.0, points,
-                                                                         WORKER_KILLED)
-                                                              for name, points in arguments[3]],
-                                                    [WORKER_KILLED])
+    while todo:
+        broken = []
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                   initializer=stopping.prepare_worker,
+                                   initargs=(str(log_path), started, str(scratch)))
+        try:
+            futures = {pool.submit(grading_task.grade_submission, kit, grading_task.read_submission(
+                           work_dir, unit, student, graded_from[student])): student
+                       for student in todo}
+            workers = list(pool._processes.values())  # all started by now (one per submit)
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    student = futures[future]
+                    try:
+                        record(future.result())
+                    except BrokenProcessPool:
+                        broken.append(student)
+                        continue
+                    bar.set_postfix_str(student)
                     bar.update()
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return graded
+        except BaseException:
+            workers = list((pool._processes or {}).values())  # before shutdown forgets them
+            pool.shutdown(wait=False, cancel_futures=True)
+            stopping.end_workers(workers)
+            raise
+        pool.shutdown(wait=True)
+        if broken:
+            grading = {}
+            while not started.empty():
+                pid, student = started.get()
+                grading[pid] = student
+            # The pool ends its other workers with SIGTERM (they exit 128 + 15), not the killed.
+            killed = sorted(grading[worker.pid] for worker in workers if worker.pid in grading
+                            and worker.exitcode not in (None, 128 + signal.SIGTERM,
+                                                        -signal.SIGTERM)
+                            and grading[worker.pid] in broken)
+            bar.write(f"{unit}: the process grading {' and '.join(killed) or 'a submission'} was "
+                      f"killed (not by student code); grading again: {', '.join(sorted(broken))}")
+        todo = []
+        for student in broken:
+            attempts[student] = attempts.get(student, 0) + 1
+            if attempts[student] < 2:
+                todo.append(student)
+            else:
+                killed_twice.append(student)
+                bar.update()
+    return killed_twice
+
+
+def connect(scheduler, seconds=30):
+    """A Dask ``Client`` of the cluster at ``scheduler`` (an address such as ``tcp://host:8786``,
+    or a ``LocalCluster``) once it has a worker; ``SchedulerUnavailable`` saying what to start
+    otherwise."""
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise SchedulerUnavailable("--scheduler needs Dask distributed: pip install distributed"
+                                   ) from error
+    start = f"`dask worker {scheduler} --nthreads 1` on each grading machine"
+    try:
+        client = Client(scheduler, set_as_default=False, timeout=seconds)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise SchedulerUnavailable(f"could not reach a Dask scheduler at {scheduler} ({error}); "
+                                   f"start one with `dask scheduler`, then {start}") from None
+    try:
+        client.wait_for_workers(1, timeout=seconds)
+    except TimeoutError:
+        client.close()
+        raise SchedulerUnavailable(f"the Dask scheduler at {scheduler} has no worker (waited "
+                                   f"{seconds} s): start them with {start}") from None
+    return client
+
+
+def _grade_on_cluster(unit, todo, kit, work_dir, graded_from, bar, record, client):
+    """Grade ``todo`` on the workers of a Dask cluster (``client``), ``record``-ing each result
+    as it comes; returns the students whose task the cluster gave up on (its worker died more
+    than the scheduler's ``allowed-failures`` times).
+
+    Each task carries one submission in and its ``Graded`` out; the kit is sent once to every
+    worker. A worker that dies mid-task has its task run again elsewhere by Dask's scheduler.
+    """
+    from distributed import as_completed
+    from distributed.scheduler import KilledWorker
+
+    given_up = []
+    shared_kit = client.scatter(kit, broadcast=True)
+    run = uuid.uuid4().hex[:8]
+    futures = {client.submit(grading_task.grade_submission, shared_kit,
+                             grading_task.read_submission(work_dir, unit, student,
+                                                          graded_from[student]),
+                             key=f"grade-{unit}-{student}-{run}", pure=False): student
+               for student in todo}
+    try:
+        for future in as_completed(futures):
+            student = futures[future]
+            try:
+                record(future.result())
+            except KilledWorker:
+                given_up.append(student)
+            bar.set_postfix_str(student)
+            bar.update()
+    except BaseException:
+        # Queued tasks are dropped; a task already running on a worker runs to its end (Dask
+        # cannot interrupt one), and its result is not recorded.
+        client.cancel(list(futures))
+        raise
+    return given_up
 
 
 @contextlib.contextmanager

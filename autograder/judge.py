@@ -164,6 +164,14 @@ def _reference_result(name, seed):
     return _rebuild(expected, "", kinds, arrays)
 
 
+def _did_not_finish(short, limits):
+    """One message whichever limit struck first (the CPU time's, or on a busy machine the wall
+    clock's), so a hanging function reads the same however loaded the grading machine was."""
+    return (f"{short} did not finish within {limits.wall_seconds:g} s ({limits.cpu_seconds:g} s of "
+            "CPU time) and was stopped: look for an infinite loop (a while loop whose condition "
+            "never changes) or a far too slow computation")
+
+
 def _why_it_stopped(short, returncode, cpu_seconds, wall_seconds, limits):
     """The student's message for a judged process that did not exit cleanly after ``cpu_seconds``
     of CPU time and ``wall_seconds`` of wall clock."""
@@ -171,9 +179,7 @@ def _why_it_stopped(short, returncode, cpu_seconds, wall_seconds, limits):
     # The CPU limit ends a process with SIGXCPU or SIGKILL; it cannot strike before that much time
     # (on the wall clock: the CPU time the system reports back can fall short of what it limits).
     if signum in (signal.SIGXCPU, signal.SIGKILL) and wall_seconds >= limits.cpu_seconds - 0.5:
-        return (f"{short} did not finish within {limits.cpu_seconds} s of CPU time and was stopped: "
-                "look for an infinite loop (a while loop whose condition never changes) or a far "
-                "too slow computation")
+        return _did_not_finish(short, limits)
     cause = {signal.SIGKILL: "was killed", signal.SIGSEGV: "crashed"}.get(
         signum, f"exited with status {returncode}")
     return (f"{short} {cause} after {cpu_seconds:.1f} s of CPU time (limits: {limits.cpu_seconds} s of CPU, "
@@ -240,8 +246,7 @@ def _verdict(name, seed, record, limits):
         return Verdict(name, False, f"{short} could not be judged: the processes started by another "
                                     "of your functions took every process allowed")
     if outcome == "timeout":
-        return Verdict(name, False, f"{short} did not finish within {limits.wall_seconds:g} s and "
-                                    "was stopped: look for an infinite loop")
+        return Verdict(name, False, _did_not_finish(short, limits))
     kind, _, number = outcome.partition(":")
     if outcome != "exit:0":
         returncode = -int(number) if kind == "signal" else int(number)

@@ -23,7 +23,8 @@ def ensure_tools_on_path():
         os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")
 
 
-def make_api(root=None, work_dir=None, release_dir=None, cell_timeout=None, sandboxed=True):
+def make_api(root=None, work_dir=None, release_dir=None, cell_timeout=None, sandboxed=True,
+             judge_seed=None):
     """An ``NbGraderAPI`` for the course, its working folders in ``work_dir`` (default: the root)."""
     ensure_tools_on_path()
     if work_dir is not None:
@@ -33,6 +34,8 @@ def make_api(root=None, work_dir=None, release_dir=None, cell_timeout=None, sand
     config = course_config(sandboxed=sandboxed, **kwargs)
     if release_dir is not None:
         config.CourseDirectory.release_directory = str(Path(release_dir).resolve())
+    if judge_seed is not None:
+        config.JudgeVerdicts.seed = judge_seed
     config.NbGraderAPI.log_level = logging.ERROR
     coursedir = CourseDirectory(config=config)
     return NbGraderAPI(coursedir=coursedir, config=config)

@@ -8,6 +8,18 @@ REFERENCE_DIR = REPO / "nnlib"
 REFERENCE_NAME = "_autograder_reference_nnlib"
 
 
+def use_reference_directory(directory):
+    """From now on, in this process, the reference is the nnlib in ``directory`` (a grading
+    worker's copy of the course, ``autograder.grading_task``)."""
+    global REFERENCE_DIR
+    directory = Path(directory).resolve()
+    if directory != REFERENCE_DIR:
+        REFERENCE_DIR = directory
+        for name in [name for name in sys.modules
+                     if name == REFERENCE_NAME or name.startswith(REFERENCE_NAME + ".")]:
+            del sys.modules[name]
+
+
 def reference_nnlib():
     """The repository's complete nnlib as a package called ``_autograder_reference_nnlib``.
 

@@ -1,16 +1,24 @@
 """Load test of the grading pipeline: a class of N submissions graded with and without the sandbox.
 
 The class mixes correct submissions, plausible mistakes, crashes, one that hangs and one that
-exhausts memory. It is graded with --jobs 2 in the sandbox, with --jobs 2 without it
-(--no-sandbox), and, with --sequential, with --jobs 1 in the sandbox. Prints each wall-clock time
-and seconds per submission, the CPU seconds per submission of the run without the sandbox (this
-process and every process it started), the sandbox's cost per submission, checks that every run gives
-identical grades and that no submitted file changed; for each run, where the time goes by stage
-(kernel start and stop, cell execution, judge, nbgrader's other steps, reading scores, feedback).
-Run: `.venv/bin/python benchmarks/bench_grading.py [N] [--sequential]` (default N: 200).
+exhausts memory. It is graded with --jobs 2 in the sandbox, on a Dask LocalCluster of 2 worker
+processes in the sandbox (--scheduler; its time as a ratio of the --jobs 2 run's), with --jobs 2
+without the sandbox (--no-sandbox), and, with --sequential, with --jobs 1 in the sandbox.
+
+Prints each wall-clock time and seconds per submission; CPU seconds per submission, counted two
+ways: the machine's (all its processes, from /proc/stat: counts the sandboxed kernels and judges,
+and anything else running, so quote it from a quiet machine) and, without the sandbox, this
+process's and its children's; the sandbox's cost per submission; checks that every run gives
+identical grades (every score and message) and that no submitted file changed; for each run, where
+the time goes by stage (kernel start and stop, cell execution, judge, nbgrader's other steps,
+reading scores, feedback).
+Run: `.venv/bin/python benchmarks/bench_grading.py [N] [--sequential] [--unit NN]`
+(default N: 200; --unit takes an id or its start, e.g. 08).
 """
 import hashlib
+import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -20,7 +28,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from autograder.build import build_unit  # noqa: E402
+from autograder.course import UNIT_IDS  # noqa: E402
 from autograder.grading import grade  # noqa: E402
+from autograder.grading_task import SECRET  # noqa: E402
 from autograder.timings import STAGES  # noqa: E402
 from benchmarks.common import machine_summary  # noqa: E402
 from simulated_class import make_submission  # noqa: E402
@@ -54,6 +64,13 @@ def cpu_seconds():
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def machine_cpu_seconds():
+    """CPU seconds the whole machine has spent (every process, sandboxed or not), from /proc/stat."""
+    fields = open("/proc/stat").readline().split()[1:]
+    busy = sum(int(value) for index, value in enumerate(fields) if index not in (3, 4))  # not idle
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def print_breakdown(report):
     """Each stage's seconds (summed over the submissions, in the workers; feedback in the grading
     process) and its share of their total."""
@@ -67,45 +84,67 @@ def print_breakdown(report):
                                                 for stage, spent in totals.items()))
 
 
-def main(count=200, sequential=False):
+def main(count=200, sequential=False, unit=UNIT):
+    from distributed import LocalCluster
+
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
         scratch = Path(scratch)
-        release = build_unit(UNIT, scratch / "release", work_dir=scratch / "build")
+        release = build_unit(unit, scratch / "release", work_dir=scratch / "build")
         submissions = scratch / "submissions"
-        plan = ONCE + [KINDS[index % len(KINDS)] for index in range(count - len(ONCE))]
+        # The mistakes are unit 04's functions; another unit's class is its reference and its
+        # untouched release, half and half (for its cost per submission, not its verdicts).
+        kinds, once = (KINDS, ONCE) if unit == UNIT else ([("correct", {}), ("untouched", {
+            "reference": False})], [])
+        plan = once + [kinds[index % len(kinds)] for index in range(count - len(once))]
         for index, (kind, options) in enumerate(plan):
-            make_submission(release, submissions / f"s{index:03d}_{kind}" / UNIT, **options)
+            make_submission(release, submissions / f"s{index:03d}_{kind}" / unit, **options)
         before = hashes(submissions)
-        print(f"{count} submissions of {UNIT}; machine: {machine_summary()}")
-        runs = [(2, True), (2, False)] + [(1, True)] * sequential
+        print(f"{count} submissions of {unit}; machine: {machine_summary()}, "
+              f"load average {os.getloadavg()[0]:.1f} before")
+        runs = [("--jobs 2", 2, True, None), ("--scheduler (Dask LocalCluster, 2 workers)", 2, True,
+                                              "dask"), ("--jobs 2 --no-sandbox", 2, False, None)]
+        runs += [("--jobs 1", 1, True, None)] * sequential
         tables, seconds = {}, {}
-        for jobs, sandboxed in runs:
-            label = f"--jobs {jobs}{'' if sandboxed else ' --no-sandbox'}"
-            cpu_before = cpu_seconds()
+        for label, jobs, sandboxed, scheduler in runs:
+            work = scratch / f"work{len(tables)}"
+            if tables:  # the same course: the judge probes each submission on the same seed
+                (work / SECRET).parent.mkdir(parents=True)
+                shutil.copy(scratch / "work0" / SECRET, work / SECRET)
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=50) if scheduler else None
+            cpu_before, machine_before = cpu_seconds(), machine_cpu_seconds()
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the --no-sandbox warning: we asked for it
-                report = grade(UNIT, submissions=submissions, work_dir=scratch / f"work{len(tables)}",
-                               progress=True, cell_timeout=10, jobs=jobs, feedback=True,
-                               sandboxed=sandboxed)
+                report = grade(unit, submissions=submissions, work_dir=work, progress=True,
+                               cell_timeout=10, jobs=jobs, feedback=True, sandboxed=sandboxed,
+                               scheduler=cluster.scheduler_address if cluster else None)
             seconds[label] = time.perf_counter() - start
-            cpu = cpu_seconds() - cpu_before
-            tables[label] = {s.student_id: [(t.name, t.score) for t in s.tests] for s in report.students}
+            cpu, machine = cpu_seconds() - cpu_before, machine_cpu_seconds() - machine_before
+            if cluster:
+                cluster.close()
+            tables[label] = {s.student_id: [(t.name, t.score, t.message) for t in s.tests]
+                             for s in report.students}
             # A sandbox's processes die with its PID namespace, unreaped by anything here, so only
-            # a run without the sandbox counts all of its CPU time.
+            # a run without the sandbox counts all of its CPU time as this process's children.
             cpu_text = f", {cpu / count:.2f} s of CPU per submission" if not sandboxed else ""
-            print(f"{label:22s} {seconds[label]:7.1f} s  ({seconds[label] / count:.2f} s per "
-                  f"submission{cpu_text}), mean score "
-                  f"{sum(s.score for s in report.students) / count:.2f}")
+            print(f"{label:44s} {seconds[label]:7.1f} s  ({seconds[label] / count:.2f} s per "
+                  f"submission{cpu_text}; machine CPU {machine / count:.2f} s per submission), "
+                  f"mean score {sum(s.score for s in report.students) / count:.2f}")
             print_breakdown(report)
+        dask = seconds["--scheduler (Dask LocalCluster, 2 workers)"]
+        print(f"Dask LocalCluster / local pool: {dask / seconds['--jobs 2']:.3f}x the wall time")
         cost = (seconds["--jobs 2"] - seconds["--jobs 2 --no-sandbox"]) * 2 / count
         print(f"sandbox cost: {cost:+.3f} s of worker time per submission "
               f"({seconds['--jobs 2'] / seconds['--jobs 2 --no-sandbox']:.3f}x the wall time)")
         first = next(iter(tables.values()))
-        print("identical grades:", all(table == first for table in tables.values()))
+        print("identical grades (scores and messages):",
+              all(table == first for table in tables.values()))
         print("submitted files unchanged:", hashes(submissions) == before)
 
 
 if __name__ == "__main__":
     numbers = [argument for argument in sys.argv[1:] if argument.isdigit()]
-    main(int(numbers[0]) if numbers else 200, sequential="--sequential" in sys.argv)
+    chosen = sys.argv[sys.argv.index("--unit") + 1] if "--unit" in sys.argv else UNIT
+    main(int(numbers[0]) if numbers else 200, sequential="--sequential" in sys.argv,
+         unit=next(unit for unit in UNIT_IDS if unit.startswith(chosen)))

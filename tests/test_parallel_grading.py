@@ -1,13 +1,23 @@
-"""Grading in parallel gives the same grades; regrade and export work on the saved results."""
+"""Grading in parallel, locally or on a Dask cluster, gives the same grades (a worker killed
+mid-task included); regrade and export work on the saved results."""
 import csv
+import hashlib
 import json
+import os
 import shutil
+import signal
+import threading
+import time
+
+from pathlib import Path
 
 import pytest
 
 from autograder.cli import main
 from autograder.export import export
 from autograder.grading import grade
+from autograder.grading_task import SECRET
+from autograder.stopping import descendants
 from simulated_class import grade_class, make_submission
 
 UNIT = "04_single_layer_gradients"
@@ -22,13 +32,26 @@ STUDENTS = {
         release, folder, regions=[("functional", "relu_derivative", "return (z >= 0) * 1.0")]),
     "hangs": lambda release, folder: make_submission(
         release, folder, regions=[("functional", "tanh_derivative", "while True:\n    pass")]),
+    "memory_hog": lambda release, folder: make_submission(
+        release, folder, regions=[("functional", "tanh_derivative",
+                                   "hog = [bytearray(10 ** 8) for _ in range(10 ** 4)]")]),
 }
+
+
+def same_course(graded, work):
+    """``work`` grades as the course in ``graded`` does: with its secret, the judge probes each
+    submission on the same seed (``grading_task.judge_seed``), so even the numbers in messages
+    are the same."""
+    secret = work / SECRET
+    secret.parent.mkdir(parents=True)
+    shutil.copy(graded / SECRET, secret)
 
 
 @pytest.fixture(scope="module")
 def graded_twice(tmp_path_factory):
     sequential = grade_class(UNIT, tmp_path_factory.mktemp("one"), STUDENTS, cell_timeout=8, jobs=1)
     parallel_work = tmp_path_factory.mktemp("two")
+    same_course(sequential["work"], parallel_work)
     report = grade(UNIT, submissions=sequential["submissions"], work_dir=parallel_work,
                    progress=False, cell_timeout=8, jobs=2)
     return sequential, report, parallel_work
@@ -38,10 +61,79 @@ def table(report):
     return {s.student_id: [(t.name, t.score) for t in s.tests] for s in report.students}
 
 
+def verdicts(report):
+    """Every test's score and message, and each submission's problems."""
+    return {s.student_id: ([(t.name, t.score, t.message) for t in s.tests], s.problems)
+            for s in report.students}
+
+
+def hashes(folder):
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+
+
 def test_parallel_grading_gives_the_same_grades(graded_twice):
     sequential, parallel, _ = graded_twice
-    assert table(parallel) == table(sequential["report"])
+    assert verdicts(parallel) == verdicts(sequential["report"])
     assert sequential["before"] == sequential["after"]
+
+
+def _kill_a_worker_mid_task(client, killed):
+    """SIGKILL the first Dask worker process seen grading (it has a kernel or judge running)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not killed:
+        pids = client.run(os.getpid)
+        for address, tasks in client.processing().items():
+            if tasks and address in pids and descendants(pids[address]):
+                time.sleep(0.5)  # well into the submission's grading
+                os.kill(pids[address], signal.SIGKILL)
+                killed.append((address, sorted(tasks)))
+                return
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def graded_on_dask(graded_twice, tmp_path_factory):
+    """The same class graded on a Dask LocalCluster of two worker processes, one of which is
+    killed while it grades."""
+    distributed = pytest.importorskip("distributed")
+    sequential = graded_twice[0]
+    work = tmp_path_factory.mktemp("dask")
+    same_course(sequential["work"], work)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50) as cluster, \
+            distributed.Client(cluster) as client:
+        killed = []
+        killer = threading.Thread(target=_kill_a_worker_mid_task, args=(client, killed))
+        killer.start()
+        try:
+            report = grade(UNIT, submissions=sequential["submissions"], work_dir=work,
+                           progress=False, cell_timeout=8, scheduler=cluster.scheduler_address)
+        finally:
+            killer.join()
+    return report, work, killed
+
+
+def test_a_dask_cluster_gives_the_same_grades_though_a_worker_died(graded_twice, graded_on_dask):
+    sequential = graded_twice[0]
+    report, work, killed = graded_on_dask
+    assert len(killed) == 1, "no worker was seen grading, so none was killed"
+    # Every test's score and message, the hung and the memory-hungry submissions' included.
+    assert verdicts(report) == verdicts(sequential["report"])
+    hog = {t.name: t for t in report.students[[s.student_id for s in report.students]
+                                              .index("memory_hog")].tests}
+    assert hog["test_tanh_derivative"].score == 0
+    assert hashes(sequential["submissions"]) == sequential["before"]  # nothing submitted changed
+    assert hashes(work / "submitted") == hashes(sequential["work"] / "submitted")
+    # The one writer: the gradebook and the autograded notebooks are this course's, complete.
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{work / 'gradebook.db'}") as gradebook:
+        for student in report.students:
+            scores = {grade.name: grade.auto_score for grade in
+                      gradebook.find_submission_notebook(UNIT, UNIT, student.student_id).grades}
+            assert {t.name: t.score for t in student.tests}.items() <= scores.items()
+    assert all((work / "autograded" / s.student_id / UNIT / f"{UNIT}.ipynb").is_file()
+               for s in report.students)
 
 
 def test_regrade_changes_one_student_and_keeps_the_others(graded_twice):

@@ -94,9 +94,10 @@ def describe(pid):
     return f"{pid} (parent {parent}): {command}"
 
 
-def students_being_graded(work):
-    """Students whose submission has a grading kernel now (its sandbox names the copy's folder)."""
-    pattern = re.compile(re.escape(f"{work}/autograded/") + r"([^/\x00]+)/")
+def students_being_graded(temporary):
+    """Students whose submission has a grading kernel now: its sandbox names the folder it grades
+    in, a worker's private copy of the course in the run's temporary folder."""
+    pattern = re.compile(re.escape(f"{temporary}/") + r"[^\x00]*?/autograded/([^/\x00]+)/")
     found = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -107,21 +108,19 @@ def students_being_graded(work):
     return found
 
 
-def start_run(work, jobs, token, log, temporary=None):
-    """The run, in a session of its own; its temporary files in ``temporary`` when given."""
-    environment = {**os.environ, "AUTOGRADER_TEST_RUN": token}
-    if temporary is not None:
-        temporary.mkdir()
-        environment["TMPDIR"] = str(temporary)
+def start_run(work, jobs, token, log, temporary):
+    """The run, in a session of its own; its temporary files in ``temporary``."""
+    temporary.mkdir()
+    environment = {**os.environ, "AUTOGRADER_TEST_RUN": token, "TMPDIR": str(temporary)}
     return subprocess.Popen([sys.executable, "-c", DRIVER, UNIT, str(work), str(jobs)],
                             env=environment, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
 
 
-def wait_for_second_submission(run, work, seconds=120):
+def wait_for_second_submission(run, temporary, seconds=120):
     seen, deadline = set(), time.monotonic() + seconds
     while time.monotonic() < deadline and run.poll() is None:
-        seen |= students_being_graded(work)
+        seen |= students_being_graded(temporary)
         if len(seen) >= 2:
             return seen
         time.sleep(0.05)
@@ -136,7 +135,7 @@ def test_a_stopped_run_ends_at_once_and_records_nothing(graded_class, tmp_path, 
     with open(tmp_path / "output", "w") as log:
         run = start_run(work, jobs, token, log, temporary=tmp_path / "tmp")
         try:
-            wait_for_second_submission(run, work)
+            wait_for_second_submission(run, tmp_path / "tmp")
             os.killpg(run.pid, signum)  # as the terminal sends Ctrl-C to its foreground group
             sent = time.monotonic()
             run.wait(timeout=30)
@@ -160,8 +159,8 @@ def test_a_stopped_run_ends_at_once_and_records_nothing(graded_class, tmp_path, 
 def test_the_next_run_after_a_stop_gives_the_uninterrupted_grades(graded_class, tmp_path):
     work = graded_class["work"]
     with open(tmp_path / "output", "w") as log:
-        run = start_run(work, 2, secrets.token_hex(8), log)
-        wait_for_second_submission(run, work)
+        run = start_run(work, 2, secrets.token_hex(8), log, temporary=tmp_path / "tmp")
+        wait_for_second_submission(run, tmp_path / "tmp")
         os.killpg(run.pid, signal.SIGINT)
         assert run.wait(timeout=30) == 130
     report = grade(UNIT, work_dir=work, progress=False, cell_timeout=10, jobs=2)
@@ -171,9 +170,10 @@ def test_the_next_run_after_a_stop_gives_the_uninterrupted_grades(graded_class, 
     assert len(runs) == 2  # the first run and this one: the stopped runs saved nothing
 
 
-def wait_for_kernel(folder, seconds=120):
-    """The PID of the bubblewrap process of the kernel executing in ``folder``, once it runs (the
-    worker may still be preparing the submission, or judging it between two kernels)."""
+def wait_for_kernel(temporary, folder, seconds=120):
+    """The PID of the bubblewrap process of the kernel executing in ``folder`` (a folder's end,
+    ``/autograded/<student>/``) below ``temporary``, once it runs (the worker may still be
+    preparing the submission, or judging it between two kernels)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
@@ -181,7 +181,9 @@ def wait_for_kernel(folder, seconds=120):
                 command = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
                 continue
-            if command.startswith(b"bwrap") and folder.encode() in command:
+            if command.startswith(b"bwrap") and re.search(
+                    re.escape(f"{temporary}/").encode() + rb"[^\x00]*" + re.escape(folder.encode()),
+                    command):
                 return pid
         time.sleep(0.05)
     raise AssertionError(f"no kernel ran in {folder} within {seconds} s")
@@ -191,11 +193,11 @@ def test_a_worker_killed_by_the_os_costs_no_student_their_grade(graded_class, tm
     work = graded_class["work"]
     runs_before = {path.stem for path in (work / "grades" / UNIT).glob("*.json")}
     with open(tmp_path / "output", "w") as log:
-        run = start_run(work, 2, secrets.token_hex(8), log)
-        being_graded = wait_for_second_submission(run, work)
+        run = start_run(work, 2, secrets.token_hex(8), log, temporary=tmp_path / "tmp")
+        being_graded = wait_for_second_submission(run, tmp_path / "tmp")
         # The worker grading one of them: the parent of the kernel's sandbox naming its folder.
         student = sorted(being_graded)[0]
-        kernel = wait_for_kernel(f"{work}/autograded/{student}/")
+        kernel = wait_for_kernel(tmp_path / "tmp", f"/autograded/{student}/")
         worker = int(Path(f"/proc/{kernel}/stat").read_text().rsplit(")", 1)[1].split()[1])
         os.kill(worker, signal.SIGKILL)  # as the OOM killer would
         assert run.wait(timeout=300) == 0, (tmp_path / "output").read_text()

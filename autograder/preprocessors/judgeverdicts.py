@@ -13,7 +13,7 @@ from pathlib import Path
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade
-from traitlets import Bool, Unicode
+from traitlets import Bool, Integer, Unicode
 
 from .. import timings
 
@@ -27,6 +27,9 @@ class JudgeVerdicts(NbGraderPreprocessor):
                                   ).tag(config=True)
     sandboxed = Bool(True, help="Judge in a sandbox per process (bubblewrap); False only with "
                                 "`autograder grade --no-sandbox`").tag(config=True)
+    seed = Integer(None, allow_none=True,
+                   help="The probes' seed (``autograder grade`` derives it from the submission and "
+                        "a secret of the course); None: a fresh random one").tag(config=True)
 
     def preprocess(self, nb, resources):
         from autograder.judge import judge  # imported here: nbgrader loads stages at start-up
@@ -39,7 +42,7 @@ class JudgeVerdicts(NbGraderPreprocessor):
         folder = Path(self.submitted_directory) / resources["nbgrader"]["student"] / \
             resources["nbgrader"]["assignment"]
         with timings.Stage("judge"):
-            verdicts = judge(names, folder, sandboxed=self.sandboxed)
+            verdicts = judge(names, folder, seed=self.seed, sandboxed=self.sandboxed)
         for cell, found in cells:
             failed = [verdicts[name] for name in found if not verdicts[name].passed]
             if failed:
