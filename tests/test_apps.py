@@ -185,7 +185,7 @@ def test_the_playground_app_trains_when_play_is_pressed(browser, apps, tmp_path)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, title", [
-    ("06_softmax", "Unit 06: a digit classifier and its mistakes"),
+    ("02_xor", "Unit 02: how a hidden layer solves XOR"),
     ("09_rnn", "Unit 09: vanishing and exploding gradients"),
 ])
 def test_other_apps_show_their_plots(browser, apps, name, title):
