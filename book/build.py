@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -92,12 +91,15 @@ def execute(name, cached):
             (library / relative).write_text(source)
         (course / "lectures").mkdir()
         notebook = nbformat.read(LECTURES / f"{name}.ipynb", as_version=4)
-        NotebookClient(notebook, timeout=300, kernel_name="python3", store_widget_state=True,
-                       resources={"metadata": {"path": str(course / "lectures")}}).execute()
-    errors = [output for cell in notebook.cells if cell.cell_type == "code"
-              for output in cell.outputs if output.output_type == "error"]
-    if errors:
-        raise RuntimeError(f"{name} failed: {errors[0].ename}: {errors[0].evalue}")
+        # This process's kernel keeps to one BLAS thread (the lectures run side by side on every
+        # core) and draws inline, as in JupyterLab.
+        os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        os.environ.pop("MPLBACKEND", None)
+        try:
+            NotebookClient(notebook, timeout=300, kernel_name="python3", store_widget_state=True,
+                           resources={"metadata": {"path": str(course / "lectures")}}).execute()
+        except Exception as error:
+            raise RuntimeError(f"book: lecture {name} failed to run:\n{error}") from None
     cached.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, cached)
     return name, time.monotonic() - started
@@ -110,9 +112,6 @@ def execute_all(names, cache, jobs):
     print(f"book: {len(names) - len(missing)} lecture(s) from the cache, executing {len(missing)}",
           flush=True)
     if missing:
-        # Each kernel keeps to one BLAS thread: the lectures run side by side on every core.
-        os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        os.environ.pop("MPLBACKEND", None)  # the notebooks draw inline
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             for name, seconds in pool.map(execute, missing, missing.values()):
                 print(f"book: executed {name} in {seconds:.0f} s", flush=True)
@@ -240,11 +239,13 @@ def main(argv=None):
     source_dir = out.parent / f"{out.name}-src"
     stage(executed, source_dir)
     executed_at = time.monotonic()
-    # Sphinx's own caches sit beside the site (kept: an unchanged page is not rendered again).
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(BOOK),
-               "-d", str(out.parent / f"{out.name}-doctrees"), str(source_dir), str(out)]
-    subprocess.run(command, check=True, cwd=REPO,
-                   env={**os.environ, "BOOK_LECTURES": " ".join(names)})
+    # Sphinx's own caches sit beside the site (kept: an unchanged page is not rendered again). It
+    # runs in this process, which has imported most of what it needs already.
+    from sphinx.cmd.build import build_main
+
+    if build_main(["-b", "html", "-q", "-c", str(BOOK), "-d", str(out.parent / f"{out.name}-doctrees"),
+                   str(source_dir), str(out)]):
+        sys.exit("book: Sphinx failed (its message is above)")
     print(f"book: {out.relative_to(REPO) if out.is_relative_to(REPO) else out}/index.html "
           f"in {time.monotonic() - started:.0f} s (Sphinx {time.monotonic() - executed_at:.0f} s)")
 
