@@ -1,5 +1,6 @@
 # Two commands: `make lab` opens the course in JupyterLab, `make test` runs every test
-# (`make test-fast` the tests that grade nothing, while you work).
+# (`make test-fast` the tests that grade nothing, while you work). `make apps` serves the widgets as
+# web pages with no code, `make book` builds the lectures as an HTML site that works offline.
 # Both create .venv and install the project from pyproject.toml the first time, and skip that
 # step when nothing changed since (the stamp file is newer than pyproject.toml). setuptools' working
 # folders (the egg-info, build/) go into .venv through DIST_EXTRA_CONFIG, not the course's top level.
@@ -9,13 +10,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_ARGS ?=
+APPS_ARGS ?=
+BOOK_ARGS ?=
 # The environment's commands (jupyter, nbgrader, alembic) come first, as if it were activated.
 export PATH := $(abspath $(BIN)):$(PATH)
 # Jupyter refuses to start as root (containers, CI) unless told it is deliberate.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: setup sandbox browser lab test test-fast bench clean
+.PHONY: setup sandbox browser lab apps book test test-fast bench clean
 
 setup: $(STAMP) sandbox
 
@@ -29,6 +32,19 @@ $(STAMP): pyproject.toml
 
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
+
+# The playground and each unit's main widget as web pages with no code, on the reference nnlib
+# (Voilà serves apps/; its index page lists them). Options reach Voilà through APPS_ARGS, e.g.
+# "--no-browser --port 8866". Voilà runs as root as it is (it has no --allow-root to give).
+apps: setup
+	@echo "make apps: the index of the apps is at <the address below>/voila/render/index.ipynb"
+	$(BIN)/voila apps/ $(APPS_ARGS)
+
+# The lectures as an HTML site in _build/book/ that needs no network (book/build.py: executed
+# lectures are cached by digest, so a rebuild executes only the changed ones). BOOK_ARGS: e.g.
+# "--lectures 06_softmax playground".
+book: setup
+	$(BIN)/python book/build.py $(BOOK_ARGS)
 
 # `autograder grade` runs every student's code in a bubblewrap sandbox (autograder/sandbox.py):
 # installed here when missing and we may (root with apt-get); otherwise it says what to install.
