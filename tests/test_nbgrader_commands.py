@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from autograder.build import build_unit
-from autograder.reference import REPO
 from hostile import UNIT, attack_source
 from simulated_class import make_submission
+
+REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
