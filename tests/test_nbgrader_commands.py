@@ -37,7 +37,7 @@ def test_nbgrader_autograde_runs_submissions_in_the_sandbox(tmp_path):
     (course / "nbgrader_config.py").write_text(
         "from autograder.settings import configure\n\n"
         "c = get_config()  # noqa: F821\n"
-        f"configure(c, work_dir={str(course)!r})\n"
+        f"configure(c, root={str(REPO)!r}, work_dir={str(course)!r})\n"
         f"c.CourseDirectory.release_directory = {str(tmp_path / 'release')!r}\n")
     release = build_unit(UNIT, tmp_path / "edition", work_dir=tmp_path / "build")
     make_submission(release, course / "submitted" / "reference" / UNIT)
