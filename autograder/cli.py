@@ -355,8 +355,9 @@ def add_student_copy_commands(command):
 
 
 def parser():
-    main = argparse.ArgumentParser(prog="autograder", formatter_class=argparse.RawDescriptionHelpFormatter, description="Release, grade and check the "
-                                   "course's assignments (nbgrader underneath).", epilog=COURSE_HELP)
+    main = argparse.ArgumentParser(prog="autograder", description="Release, grade and check the "
+                                   "course's assignments (nbgrader underneath).", epilog=COURSE_HELP,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     main.add_argument("--course", type=Path, metavar="DIR",
                       help="the course folder (default: $NNCOURSE_DIR, else the working folder or "
                            "the nearest one above it holding nbgrader_config.py)")

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import course_folder
 from . import sandbox
 from .hidden_tests import GradingError, compare
 from .judge_child import flatten
@@ -198,7 +199,7 @@ def judge(names, submission, seed=None, limits=Limits(), sandboxed=True, referen
     seed = secrets.randbits(63) if seed is None else seed
     if sandboxed:
         sandbox.require()
-    reference_nnlib(reference_dir)  # the reference every comparison below uses
+    reference_nnlib(course_folder.reference_dir(reference_dir))  # what every comparison below uses
     seeds = {name: seed + index for index, name in enumerate(names)}
     with tempfile.TemporaryDirectory(prefix="judge-") as scratch, \
             tempfile.TemporaryDirectory(prefix="judge-result-") as private:

@@ -80,6 +80,10 @@ def test_the_installed_autograder_grades_a_course_folder_elsewhere(tmp_path):
     environment.update(PATH=os.pathsep.join([str(tools), str(Path(sys.executable).parent),
                                              environment["PATH"]]),
                        JUPYTER_PATH=str(Path(sys.prefix) / "share" / "jupyter"))
+    where = subprocess.run([str(tools / "python"), "-c",
+                            "import autograder; print(autograder.__file__)"],
+                           cwd=course, env=environment, capture_output=True, text=True, check=True)
+    assert Path(where.stdout.strip()).is_relative_to(site_packages)  # the wheel's, not this checkout's
     installed = files_under(site_packages)
     repository = files_under(REPO, skip={".git", ".venv", "__pycache__", ".pytest_cache"})
     course_before = files_under(course)
