@@ -9,11 +9,12 @@ from pathlib import Path
 
 from .course import UNIT_IDS
 from .nbgrader_api import checked, make_api, quiet_nbgrader
-from .reference import REPO
+from .course_folder import course_root
 
 
-def units_with_assignments(root=REPO):
+def units_with_assignments(root=None):
     """Units that have a source notebook in ``solutions/``, in course order."""
+    root = course_root(root)
     return [unit for unit in UNIT_IDS if (Path(root) / "solutions" / unit / f"{unit}.ipynb").is_file()]
 
 
@@ -33,12 +34,13 @@ def unsaved_work(folder):
     return [line[3:] for line in status.stdout.splitlines()]
 
 
-def build_unit(unit, release_dir, work_dir=None, root=REPO):
+def build_unit(unit, release_dir, work_dir=None, root=None):
     """Release ``unit`` into ``release_dir/unit``: nbgrader's student notebook + the nnlib edition
     (both written by nbgrader's generate step, see ``settings.configure``).
 
     ``work_dir`` receives nbgrader's gradebook (default: the course root). Returns the folder.
     """
+    root = course_root(root)
     root, release_dir = Path(root), Path(release_dir)
     source = root / "solutions" / unit
     stray = [path.name for path in source.iterdir() if path.name == "nnlib"]
@@ -59,8 +61,9 @@ def build_unit(unit, release_dir, work_dir=None, root=REPO):
     return target
 
 
-def build(units=None, root=REPO, release_dir=None, work_dir=None):
+def build(units=None, root=None, release_dir=None, work_dir=None):
     """Build every unit in ``units`` (default: all that have a solutions notebook)."""
+    root = course_root(root)
     root = Path(root)
     release_dir = Path(release_dir) if release_dir else root / "exercises"
     units = list(units) if units else units_with_assignments(root)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .course import UNIT_IDS
 from .sandbox import UNSANDBOXED, SandboxUnavailable
-from .reference import REPO
+from . import course_folder
 
 EXAMPLES = {
     "build": """
@@ -78,6 +78,13 @@ Not defended: plagiarism (a correct answer copied before submission); a kernel e
 of the namespaces (keep the machine's kernel up to date); a CPU-bound kernel cell runs until the cell
 time-out. Without bubblewrap or user namespaces, grading stops and says how to fix it."""
 
+COURSE_HELP = f"""\
+The course is a folder of yours (a clone of the course: nbgrader_config.py, solutions/, nnlib/),
+and everything autograder writes goes into it: submitted/, autograded/, feedback/, grades/,
+reports/, exports/ and gradebook.db. autograder works on --course DIR, else on
+${course_folder.ENVIRONMENT_VARIABLE}, else on the working folder or the nearest folder above it holding
+nbgrader_config.py; nbgrader's commands run in the course folder use the same course and gradebook."""
+
 NO_SANDBOX_HELP = ("grade without the sandbox: student code then runs with your rights and could read "
                    "the reference and change grades; the report, CSV and JSON say so")
 
@@ -118,10 +125,11 @@ def _id_mapping(value):
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
-def _times(value):
+def _times(path, course):
+    """``--times``, read once the course (whose deadlines.toml names the time zone) is known."""
     from .deadlines import DeadlinesError, load, read_times
     try:
-        return read_times(value, load(REPO).zone)
+        return read_times(path, load(course).zone)
     except (OSError, ValueError, DeadlinesError) as error:
         raise argparse.ArgumentTypeError(str(error)) from error
 
@@ -134,12 +142,12 @@ def _warn_if_unsandboxed(args):
 def run_build(args):
     from .build import UnsavedWork, build
     try:
-        folders = build(args.units)
+        folders = build(args.units, root=args.course)
     except UnsavedWork as error:
         print(f"autograder build: {error}", file=sys.stderr)
         return 2
     for folder in folders:
-        print(f"built {folder.relative_to(REPO)}")
+        print(f"built {folder.relative_to(args.course)}")
     return 0
 
 
@@ -150,7 +158,8 @@ def run_grade(args):
     from .grading_task import WorkerUnfit
     from .stopping import GradingStopped
     try:
-        report = grade(args.unit, submissions=args.submissions, cell_timeout=args.timeout,
+        report = grade(args.unit, submissions=args.submissions, work_dir=args.course,
+                       root=args.course, cell_timeout=args.timeout,
                        feedback=not args.no_feedback, jobs=args.jobs, sandboxed=not args.no_sandbox,
                        id_mapping=args.ids, all_submitted=args.all, times=args.times,
                        scheduler=args.scheduler)
@@ -173,7 +182,8 @@ def run_regrade(args):
     from .grading_task import WorkerUnfit
     from .stopping import GradingStopped
     try:
-        report = grade(args.unit, students=args.students or None, changed_only=not args.students,
+        report = grade(args.unit, work_dir=args.course, root=args.course,
+                       students=args.students or None, changed_only=not args.students,
                        cell_timeout=args.timeout, sandboxed=not args.no_sandbox, jobs=args.jobs,
                        scheduler=args.scheduler)
     except (ValueError, SandboxUnavailable, NoSubmissions, SchedulerUnavailable,
@@ -201,7 +211,7 @@ def run_regrade(args):
 
 def run_history(args):
     from .results import history
-    runs = history(args.unit, REPO)
+    runs = history(args.unit, args.course)
     if not runs:
         print(f"autograder history: no finished run of {args.unit} yet", file=sys.stderr)
         return 2
@@ -215,7 +225,7 @@ def run_history(args):
 def run_restore(args):
     from .results import restore
     try:
-        paths = restore(args.unit, args.run_name, REPO)
+        paths = restore(args.unit, args.run_name, args.course)
     except FileNotFoundError as error:
         print(f"autograder restore: {error}", file=sys.stderr)
         return 2
@@ -228,7 +238,7 @@ def run_restore(args):
 def run_roster(args):
     from .intake import import_roster
     try:
-        count = import_roster(args.file, REPO)
+        count = import_roster(args.file, args.course)
     except (OSError, ValueError) as error:
         print(f"autograder roster: nothing was imported: {error}", file=sys.stderr)
         return 2
@@ -247,7 +257,8 @@ def run_export(args):
         return 2
     from .deadlines import DeadlinesError
     try:
-        paths = export_all(args.fmt) if args.all else export(args.unit, args.fmt)
+        paths = (export_all(args.fmt, args.course) if args.all
+                 else export(args.unit, args.fmt, args.course))
     except (FileNotFoundError, DeadlinesError) as error:
         print(f"autograder export: {error}", file=sys.stderr)
         return 2
@@ -259,7 +270,7 @@ def run_feedback(args):
     from .deadlines import DeadlinesError
     from .feedback import FeedbackNotRendered, write_feedback
     try:
-        pages = write_feedback(args.unit)
+        pages = write_feedback(args.unit, work_dir=args.course, root=args.course)
     except (FileNotFoundError, DeadlinesError) as error:
         print(f"autograder feedback: {error}", file=sys.stderr)
         return 2
@@ -277,7 +288,8 @@ def run_report(args):
         print("autograder report: name one UNIT, or --all for every graded unit", file=sys.stderr)
         return 2
     try:
-        summary = write_course_report(REPO)[1] if args.all else write_unit_report(args.unit, REPO).summary
+        summary = (write_course_report(args.course)[1] if args.all
+                   else write_unit_report(args.unit, args.course).summary)
     except (FileNotFoundError, DeadlinesError) as error:
         print(f"autograder report: {error}", file=sys.stderr)
         return 2
@@ -288,7 +300,7 @@ def run_report(args):
 def run_check(args):
     from .selfcheck import check
     try:
-        results = check(args.units)
+        results = check(args.units, root=args.course)
     except SandboxUnavailable as error:
         print(f"autograder check: nothing was graded: {error}", file=sys.stderr)
         return 2
@@ -315,7 +327,7 @@ EXAMPLES.update({
 def run_release(args):
     from .release import LeakError, write_student_copy
     try:
-        made = write_student_copy(args.student_copy, args.through)
+        made = write_student_copy(args.student_copy, args.through, root=args.course)
     except (FileExistsError, ValueError, LeakError) as error:
         print(f"autograder release: nothing was written: {error}", file=sys.stderr)
         return 2
@@ -331,7 +343,8 @@ def run_carry_forward(args):
     from .carry_forward import carry_forward, course_units
     from .release import manifests
     try:
-        report = carry_forward(REPO, args.unit, manifests=manifests(course_units(REPO)))
+        report = carry_forward(args.course, args.unit,
+                               manifests=manifests(course_units(args.course), args.course))
     except (FileNotFoundError, ValueError) as error:
         print(f"autograder carry-forward: {error}", file=sys.stderr)
         return 2
@@ -355,7 +368,11 @@ def add_student_copy_commands(command):
 
 def parser():
     main = argparse.ArgumentParser(prog="autograder", description="Release, grade and check the "
-                                   "course's assignments (nbgrader underneath).")
+                                   "course's assignments (nbgrader underneath).", epilog=COURSE_HELP,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    main.add_argument("--course", type=Path, metavar="DIR",
+                      help="the course folder (default: $NNCOURSE_DIR, else the working folder or "
+                           "the nearest one above it holding nbgrader_config.py)")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, help_text, run):
@@ -386,7 +403,7 @@ def parser():
                        help="a CSV lms_name,student_id: the student id of each LMS folder")
     grade.add_argument("--all", action="store_true",
                        help="with --submissions, also grade again what submitted/ already holds")
-    grade.add_argument("--times", type=_times, metavar="TIMES.csv",
+    grade.add_argument("--times", type=Path, metavar="TIMES.csv",
                        help="a CSV student,submitted_at: when each student (LMS folder name or id) "
                             "handed in, for the due dates of deadlines.toml")
 
@@ -442,8 +459,29 @@ def parser():
 
 def main(argv=None):
     """Run the command; returns the exit status (0 success, 1 some submissions failed, 2 usage)."""
-    args = parser().parse_args(argv)
-    return args.run(args)
+    arguments = parser()
+    args = arguments.parse_args(argv)
+    try:
+        args.course = course_folder.find(args.course)
+    except course_folder.CourseNotFound as error:
+        print(f"autograder {args.command}: {error}", file=sys.stderr)
+        return 2
+    if getattr(args, "times", None) is not None:
+        try:
+            args.times = _times(args.times, args.course)
+        except argparse.ArgumentTypeError as error:
+            arguments.error(f"argument --times: {error}")
+    # For the rest of the run, whatever chooses the course by default (and every process started
+    # from here) chooses this one.
+    previous = os.environ.get(course_folder.ENVIRONMENT_VARIABLE)
+    os.environ[course_folder.ENVIRONMENT_VARIABLE] = str(args.course)
+    try:
+        return args.run(args)
+    finally:
+        if previous is None:
+            del os.environ[course_folder.ENVIRONMENT_VARIABLE]
+        else:
+            os.environ[course_folder.ENVIRONMENT_VARIABLE] = previous
 
 
 if __name__ == "__main__":

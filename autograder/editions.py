@@ -9,7 +9,7 @@ never edit (widgets, plotting) are the installed ``nncourse`` package, not part 
 from pathlib import Path
 
 from .course import UNIT_IDS, get_unit
-from .reference import REFERENCE_DIR
+from .course_folder import reference_dir as _reference_dir
 from .regions import stub_source
 
 
@@ -19,8 +19,9 @@ def units_to_stub(unit_id):
     return set(UNIT_IDS[UNIT_IDS.index(unit_id):])
 
 
-def edition_files(reference_dir=REFERENCE_DIR):
+def edition_files(reference_dir=None):
     """Relative paths (``nnlib/layers.py``, ...) of every file an edition holds, sorted."""
+    reference_dir = _reference_dir(reference_dir)
     reference_dir = Path(reference_dir)
     return sorted(f"nnlib/{path.relative_to(reference_dir).as_posix()}"
                   for path in reference_dir.rglob("*.py"))
@@ -32,8 +33,9 @@ def edition_header(unit_id):
             "repository.\n")
 
 
-def edition_sources(unit_id, reference_dir=REFERENCE_DIR):
+def edition_sources(unit_id, reference_dir=None):
     """``{relative path: source text}`` of the edition of ``unit_id``."""
+    reference_dir = _reference_dir(reference_dir)
     reference_dir = Path(reference_dir)
     stubbed_units = units_to_stub(unit_id)
     header = edition_header(unit_id)
@@ -44,8 +46,9 @@ def edition_sources(unit_id, reference_dir=REFERENCE_DIR):
     return sources
 
 
-def write_edition(unit_id, destination, reference_dir=REFERENCE_DIR):
+def write_edition(unit_id, destination, reference_dir=None):
     """Write the edition of ``unit_id`` as ``destination/nnlib/``; returns the paths written."""
+    reference_dir = _reference_dir(reference_dir)
     destination = Path(destination)
     written = []
     for relative, source in edition_sources(unit_id, reference_dir).items():

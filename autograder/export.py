@@ -48,7 +48,7 @@ from . import results
 from .adjustments import current, read_gradebook
 from .course import UNIT_IDS, get_unit
 from .files import write_atomically
-from .reference import REPO
+from .course_folder import course_root
 
 FORMATS = ("gradescope", "csv", "canvas")
 TABLE_FORMATS = ("csv", "canvas")  # the formats with a table across units
@@ -106,9 +106,10 @@ def _canvas_rows(units, scores, maxima, records):
     return rows
 
 
-def export(unit, fmt, work_dir=REPO):
+def export(unit, fmt, work_dir=None):
     """Write the export of ``unit`` in format ``fmt`` (one of ``FORMATS``); returns the paths
     written. ``FileNotFoundError`` when ``unit`` has no saved results."""
+    work_dir = course_root(work_dir)
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     records = read_gradebook([unit], work_dir)  # read once, for the scores and Canvas's names
@@ -132,9 +133,10 @@ def export(unit, fmt, work_dir=REPO):
                              _csv_text(_canvas_rows([unit], scores, maxima, records)))]
 
 
-def export_all(fmt, work_dir=REPO):
+def export_all(fmt, work_dir=None):
     """Write one table of every unit with saved results in format ``fmt`` (one of
     ``TABLE_FORMATS``) under ``exports/all-units/``; returns the paths written."""
+    work_dir = course_root(work_dir)
     if fmt not in TABLE_FORMATS:
         raise ValueError(f"format {fmt!r} has no table across units; choose one of "
                          f"{', '.join(TABLE_FORMATS)} (Gradescope takes one unit at a time)")

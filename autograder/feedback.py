@@ -14,7 +14,7 @@ from .adjustments import current
 from .deadlines import LatePolicy, describe_lateness, load as load_deadlines
 from .files import write_atomically
 from .nbgrader_api import make_api, quiet_nbgrader
-from .reference import REPO
+from .course_folder import course_root
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{unit}: feedback for {student}</title>
@@ -99,7 +99,7 @@ def write_summary_page(folder, unit, student, policy=None):
     return write_atomically(folder / "summary.html", summary_page(unit, student, policy))
 
 
-def render_feedback(report, work_dir=REPO, root=REPO, api=None, students=None):
+def render_feedback(report, work_dir=None, root=None, api=None, students=None):
     """Write the pages of every student of ``report`` (or of ``students``), then save the report
     (already adjusted: ``adjustments``).
 
@@ -107,6 +107,7 @@ def render_feedback(report, work_dir=REPO, root=REPO, api=None, students=None):
     ``report.failures`` names them) and in ``grades/<unit>.json``; a later run that renders it
     removes the problem. Returns the summary pages written.
     """
+    work_dir, root = course_root(work_dir), course_root(root)
     work_dir = Path(work_dir).resolve()
     api = api or make_api(root=root, work_dir=work_dir,
                           release_dir=work_dir / ".autograder" / "release")
@@ -127,13 +128,14 @@ def render_feedback(report, work_dir=REPO, root=REPO, api=None, students=None):
     return written
 
 
-def write_feedback(unit, work_dir=REPO, root=REPO, api=None):
+def write_feedback(unit, work_dir=None, root=None, api=None):
     """``autograder feedback``: the pages of every student graded by the last ``grade`` run of
     ``unit``, with the grades and comments given in the formgrader since; returns them.
 
     Raises ``FileNotFoundError`` before any grading, and ``FeedbackNotRendered`` naming the
     students whose graded notebook could not be rendered (after writing every page it could).
     """
+    work_dir, root = course_root(work_dir), course_root(root)
     report = current(unit, work_dir)  # a grade given in the formgrader counts without a regrade
     pages = render_feedback(report, work_dir=work_dir, root=root, api=api)
     failed = [student.student_id for student in report.students if RENDER_FAILED in student.problems]

@@ -11,7 +11,6 @@ it: they are applied after grading (``autograder.adjustments``) and need no regr
 import hashlib
 from pathlib import Path
 
-from .reference import REFERENCE_DIR
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -33,7 +32,7 @@ def grading_inputs(unit, root, cell_timeout, sandboxed):
     digest = hashlib.sha256(f"{unit}\0{cell_timeout}\0{sandboxed}\0".encode())
     digest.update(hashlib.sha256((Path(root) / "solutions" / unit / f"{unit}.ipynb").read_bytes())
                   .digest())
-    _add_folder(digest, REFERENCE_DIR, "*.py")
+    _add_folder(digest, Path(root) / "nnlib", "*.py")
     _add_folder(digest, PACKAGE, "*.py")
     return digest.hexdigest()
 

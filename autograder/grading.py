@@ -38,7 +38,7 @@ from . import stopping
 from .course import get_unit
 from .intake import take_in
 from .nbgrader_api import checked, make_api, quiet_nbgrader
-from .reference import REPO
+from .course_folder import course_root
 from .results import GradeReport, StudentResult, TestResult
 from .sandbox import UNSANDBOXED
 from .settings import CELL_TIMEOUT, course_config
@@ -146,7 +146,7 @@ def read_result(outcome, gradebook, work_dir, unit, student, cell_timeout, root)
     return result
 
 
-def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_timeout=None,
+def grade(unit, submissions=None, work_dir=None, root=None, progress=True, cell_timeout=None,
           feedback=True, jobs=1, students=None, sandboxed=True, id_mapping=None,
           all_submitted=False, times=None, class_report=True, changed_only=False, scheduler=None):
     """Autograde every submission of ``unit``; returns a ``GradeReport`` and writes the grade table.
@@ -206,7 +206,7 @@ def grade(unit, submissions=None, work_dir=REPO, root=REPO, progress=True, cell_
     else:
         isolation = UNSANDBOXED
         warnings.warn(isolation, UnsandboxedGrading, stacklevel=2)
-    work_dir = Path(work_dir).resolve()
+    work_dir, root = course_root(work_dir), course_root(root)
     with stopping.stop_on_signals(), contextlib.ExitStack() as cluster:
         client = cluster.enter_context(connect(scheduler)) if scheduler is not None else None
         try:

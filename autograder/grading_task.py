@@ -97,7 +97,7 @@ def make_kit(unit, root, scratch, cell_timeout=None, sandboxed=True):
     files = {f"solutions/{unit}/{name}": content
              for name, content in _files_below(root / "solutions" / unit).items()}
     files.update({f"nnlib/{name}": content
-                  for name, content in _files_below(reference.REFERENCE_DIR, "*.py").items()})
+                  for name, content in _files_below(root / "nnlib", "*.py").items()})
     files["gradebook.db"] = (scratch / "gradebook.db").read_bytes()
     return GradingKit(unit, files, cell_timeout, sandboxed, fingerprint.of_autograder())
 
@@ -175,7 +175,7 @@ def grade_submission(kit, submission):
     with _one_at_a_time:
         stopping.starting(submission.student)
         kit_folder = _unpack(kit, _worker_folder())
-        reference.use_reference_directory(kit_folder / "nnlib")
+        reference.reference_nnlib(kit_folder / "nnlib")  # the hidden tests' and the judge's
         work_dir = Path(tempfile.mkdtemp(prefix="grading-", dir=_worker_folder()))
         try:
             return _grade_in(work_dir, kit, kit_folder, submission, read_result)

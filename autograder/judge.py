@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import course_folder
 from . import sandbox
 from .hidden_tests import GradingError, compare
 from .judge_child import flatten
@@ -191,9 +192,10 @@ def judge_function(name, submission, seed=None, limits=Limits(), sandboxed=True)
     return judge([name], submission, seed, limits, sandboxed)[name]
 
 
-def judge(names, submission, seed=None, limits=Limits(), sandboxed=True):
+def judge(names, submission, seed=None, limits=Limits(), sandboxed=True, reference_dir=None):
     """Verdicts ``{name: Verdict}`` on the graded functions ``names`` of the submission folder
-    ``submission``, the function at index ``i`` on the seed ``seed + i``.
+    ``submission``, the function at index ``i`` on the seed ``seed + i``, compared with the
+    reference ``nnlib`` in ``reference_dir`` (default: the chosen course's).
 
     One child process, in a sandbox of its own (``autograder.sandbox``) unless ``sandboxed`` is
     False, imports numpy and the probes once and forks a process per function, each with the
@@ -203,6 +205,7 @@ def judge(names, submission, seed=None, limits=Limits(), sandboxed=True):
     seed = secrets.randbits(63) if seed is None else seed
     if sandboxed:
         sandbox.require()
+    reference_nnlib(course_folder.reference_dir(reference_dir))  # what every comparison below uses
     seeds = {name: seed + index for index, name in enumerate(names)}
     with tempfile.TemporaryDirectory(prefix="judge-") as scratch, \
             tempfile.TemporaryDirectory(prefix="judge-result-") as private:

@@ -3,33 +3,30 @@ import importlib.util
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE_DIR = REPO / "nnlib"
+from .course_folder import reference_dir as _reference_dir
+
 REFERENCE_NAME = "_autograder_reference_nnlib"
 
 
-def use_reference_directory(directory):
-    """From now on, in this process, the reference is the nnlib in ``directory`` (a grading
-    worker's copy of the course, ``autograder.grading_task``)."""
-    global REFERENCE_DIR
-    directory = Path(directory).resolve()
-    if directory != REFERENCE_DIR:
-        REFERENCE_DIR = directory
-        for name in [name for name in sys.modules
-                     if name == REFERENCE_NAME or name.startswith(REFERENCE_NAME + ".")]:
-            del sys.modules[name]
-
-
-def reference_nnlib():
-    """The repository's complete nnlib as a package called ``_autograder_reference_nnlib``.
+def reference_nnlib(reference_dir=None):
+    """The course's complete nnlib as a package called ``_autograder_reference_nnlib``.
 
     Hidden tests compare a student's functions with these. Importing it as ``nnlib`` would let it
-    stand in for a student's missing copy, which grading must never do.
+    stand in for a student's missing one, which grading must never do. ``reference_dir`` is the
+    reference to load (the judge passes its course's ``nnlib/``); without it, the one loaded last,
+    else the chosen course's (``autograder.course_folder``).
     """
-    if REFERENCE_NAME in sys.modules:
-        return sys.modules[REFERENCE_NAME]
+    loaded = sys.modules.get(REFERENCE_NAME)
+    wanted = Path(reference_dir).resolve() if reference_dir is not None else None
+    if loaded is not None and wanted in (None, Path(loaded.__path__[0])):
+        return loaded
+    folder = wanted or _reference_dir()
+    # Another course's reference: forget the old one whole, submodules included.
+    for name in [name for name in sys.modules
+                 if name == REFERENCE_NAME or name.startswith(REFERENCE_NAME + ".")]:
+        del sys.modules[name]
     spec = importlib.util.spec_from_file_location(
-        REFERENCE_NAME, REFERENCE_DIR / "__init__.py", submodule_search_locations=[str(REFERENCE_DIR)])
+        REFERENCE_NAME, folder / "__init__.py", submodule_search_locations=[str(folder)])
     package = importlib.util.module_from_spec(spec)
     sys.modules[REFERENCE_NAME] = package
     try:

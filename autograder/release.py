@@ -27,7 +27,7 @@ from pathlib import Path
 from .carry_forward import body_hash, region_bodies
 from .course import UNIT_IDS, get_unit
 from .editions import edition_sources, write_edition
-from .reference import REFERENCE_DIR, REPO
+from .course_folder import course_root, reference_dir as _reference_dir
 
 TEMPLATES = Path(__file__).with_name("student_copy")
 # What only the instructor needs: left out of the copy's dependencies.
@@ -60,9 +60,10 @@ def _source(cell):
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
-def lecture_units(root=REPO):
+def lecture_units(root=None):
     """``{lecture path: unit}`` of every lecture that runs on a unit's edition (it puts
     ``../exercises/<unit>`` on its path); lectures on the reference (``..``) are not listed."""
+    root = course_root(root)
     found = {}
     for path in sorted((Path(root) / "lectures").glob("*.ipynb")):
         code = "\n".join(_source(cell) for cell in _code_cells(path))
@@ -72,9 +73,10 @@ def lecture_units(root=REPO):
     return found
 
 
-def visible_checks(unit, root=REPO):
+def visible_checks(unit, root=None):
     """The test cells of the released notebook of ``unit`` (what a student sees), each with the
     graded functions its hidden part grades (read from ``solutions/``): a list of dicts."""
+    root = course_root(root)
     root = Path(root)
     graded = {}
     for cell in _code_cells(root / "solutions" / unit / f"{unit}.ipynb"):
@@ -90,9 +92,11 @@ def visible_checks(unit, root=REPO):
     return checks
 
 
-def manifest(unit, root=REPO, reference_dir=REFERENCE_DIR):
+def manifest(unit, root=None, reference_dir=None):
     """What ``carry_forward`` needs about ``unit``: the hash of every released body of its edition
     (regions of earlier units) and its visible checks. Holds no unreleased code."""
+    root = course_root(root)
+    reference_dir = _reference_dir(reference_dir) if reference_dir is not None else root / "nnlib"
     stubbed_from = UNIT_IDS.index(unit)
     released = {}
     for relative, source in edition_sources(unit, reference_dir).items():
@@ -103,7 +107,8 @@ def manifest(unit, root=REPO, reference_dir=REFERENCE_DIR):
     return {"unit": unit, "released": released, "checks": visible_checks(unit, root)}
 
 
-def manifests(units, root=REPO):
+def manifests(units, root=None):
+    root = course_root(root)
     return {unit: manifest(unit, root) for unit in units}
 
 
@@ -144,8 +149,9 @@ def _units_table(units, lectures):
     return "\n".join(rows)
 
 
-def solution_bodies(units, reference_dir=REFERENCE_DIR):
+def solution_bodies(units, reference_dir=None):
     """``{qualified name: body}`` of every reference region of ``units``."""
+    reference_dir = _reference_dir(reference_dir)
     found = {}
     for path in sorted(Path(reference_dir).rglob("*.py")):
         module = "nnlib." + path.relative_to(reference_dir).with_suffix("").as_posix().replace("/", ".")
@@ -175,9 +181,10 @@ def _file_texts(path):
         return []
 
 
-def leaks(folder, units, reference_dir=REFERENCE_DIR):
+def leaks(folder, units, reference_dir=None):
     """``[(file, what)]``: each file under ``folder`` holding the body of a solution region of
     ``units`` (its code lines in order, however indented) or a hidden-test marker."""
+    reference_dir = _reference_dir(reference_dir)
     bodies = {name: _significant(body) for name, body in solution_bodies(units, reference_dir).items()}
     bodies = {name: lines for name, lines in bodies.items() if lines}
     found = []
@@ -203,11 +210,12 @@ def _contains_lines(lines, body):
     return any(lines[start:start + size] == body for start in range(len(lines) - size + 1))
 
 
-def write_student_copy(destination, through, root=REPO):
+def write_student_copy(destination, through, root=None):
     """Write the student copy of units up to ``through`` into ``destination`` (new or empty).
 
     Returns ``{"units": [...], "lectures": [...], "left_out": [...], "files": count}``.
     """
+    root = course_root(root)
     root, destination = Path(root), Path(destination)
     through = resolve_through(through)
     if destination.exists() and any(destination.iterdir()):
@@ -228,7 +236,7 @@ def write_student_copy(destination, through, root=REPO):
             folder = destination / "exercises" / unit
             folder.mkdir(parents=True)
             shutil.copy2(root / "exercises" / unit / f"{unit}.ipynb", folder / f"{unit}.ipynb")
-            write_edition(unit, folder)
+            write_edition(unit, folder, root / "nnlib")
         shutil.copytree(root / "nncourse", destination / "nncourse", ignore=_IGNORE)
         tools = destination / "student_tools"
         tools.mkdir()
@@ -247,7 +255,7 @@ def write_student_copy(destination, through, root=REPO):
         (destination / "README.md").write_text(
             readme.replace("{first}", units[0][:2]).replace("{last}", units[-1][:2])
             .replace("{units}", _units_table(units, lectures)))
-        found = leaks(destination, UNIT_IDS[UNIT_IDS.index(through):])
+        found = leaks(destination, UNIT_IDS[UNIT_IDS.index(through):], root / "nnlib")
         if found:
             raise LeakError("the student copy would hold what students must not see: "
                             + "; ".join(f"{path}: {what}" for path, what in found[:10]))

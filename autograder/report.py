@@ -33,7 +33,7 @@ from pathlib import Path
 from . import results
 from .course import UNIT_IDS, get_unit
 from .files import write_atomically
-from .reference import REFERENCE_DIR, REPO
+from .course_folder import course_root, reference_dir
 
 ALL_UNITS = "all-units"
 NEARLY_NOBODY = 0.1  # a test passed by at most this share of graded submissions is flagged ...
@@ -184,7 +184,7 @@ def similarity_of(unit, work_dir, report):
         nnlib = Path(work_dir) / "submitted" / student.student_id / unit / "nnlib"
         if nnlib.is_dir():
             submissions.append(Submission(student.student_id, graded_code(nnlib, graded)))
-    reference = Submission(REFERENCE, graded_code(REFERENCE_DIR, graded))
+    reference = Submission(REFERENCE, graded_code(reference_dir(), graded))
     return compare(submissions, reference=reference)
 
 
@@ -426,9 +426,10 @@ class UnitReport:
     summary: str
 
 
-def write_unit_report(unit, work_dir=REPO, report=None):
+def write_unit_report(unit, work_dir=None, report=None):
     """Write ``reports/<unit>.html`` and its CSVs from the unit's current results (or ``report``,
     already adjusted, as ``grade`` has it); returns a ``UnitReport`` with the text summary."""
+    work_dir = course_root(work_dir)
     get_unit(unit)
     if report is None:
         from .adjustments import current
@@ -498,9 +499,10 @@ def after_grading(report, work_dir, announce=True):
     return line
 
 
-def write_course_report(work_dir=REPO):
+def write_course_report(work_dir=None):
     """``reports/all-units.html`` and ``.csv``: a student × unit table of scores and every graded
     unit's distribution side by side. ``FileNotFoundError`` when no unit has grades."""
+    work_dir = course_root(work_dir)
     from .adjustments import current
     reports = {unit: current(unit, work_dir) for unit in UNIT_IDS
                if results.results_path(unit, work_dir).is_file()}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .build import build_unit, units_with_assignments
 from .grading import grade
-from .reference import REFERENCE_DIR, REPO
+from .course_folder import course_root, reference_dir as _reference_dir
 
 
 @dataclass
@@ -25,8 +25,9 @@ class UnitCheck:
         return not self.errors
 
 
-def make_reference_submission(release_folder, destination, reference_dir=REFERENCE_DIR):
+def make_reference_submission(release_folder, destination, reference_dir=None):
     """The release of a unit with the complete reference nnlib in place of the edition."""
+    reference_dir = _reference_dir(reference_dir)
     shutil.copytree(release_folder, destination)
     shutil.rmtree(destination / "nnlib")
     shutil.copytree(reference_dir, destination / "nnlib",
@@ -34,13 +35,14 @@ def make_reference_submission(release_folder, destination, reference_dir=REFEREN
     return destination
 
 
-def check_unit(unit, root=REPO, progress=False, cell_timeout=None):
+def check_unit(unit, root=None, progress=False, cell_timeout=None):
+    root = course_root(root)
     result = UnitCheck(unit)
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
         scratch = Path(scratch)
         release = build_unit(unit, scratch / "release", work_dir=scratch / "work", root=root)
         submissions = scratch / "submissions"
-        make_reference_submission(release, submissions / "reference" / unit)
+        make_reference_submission(release, submissions / "reference" / unit, root / "nnlib")
         shutil.copytree(release, submissions / "untouched_release" / unit)
         report = grade(unit, submissions=submissions, work_dir=scratch / "work", root=root,
                        progress=progress, cell_timeout=cell_timeout, feedback=False,
@@ -59,7 +61,8 @@ def check_unit(unit, root=REPO, progress=False, cell_timeout=None):
     return result
 
 
-def check(units=None, root=REPO, progress=True, cell_timeout=None):
+def check(units=None, root=None, progress=True, cell_timeout=None):
     """Check ``units`` (default: every unit with an assignment); returns a list of ``UnitCheck``."""
+    root = course_root(root)
     units = list(units) if units else units_with_assignments(root)
     return [check_unit(unit, root=root, progress=progress, cell_timeout=cell_timeout) for unit in units]

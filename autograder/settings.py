@@ -1,9 +1,10 @@
 """nbgrader's configuration for this course, in one place.
 
-``nbgrader_config.py`` at the repository root calls ``configure`` (so the ``nbgrader`` command and the
-formgrader in JupyterLab see the same settings), and the ``autograder`` library builds its own
-``Config`` with ``course_config``, optionally pointing the working folders somewhere else (tests
-grade a simulated class in a temporary folder).
+The course folder's ``nbgrader_config.py`` calls ``configure`` for the course it is in (so the
+``nbgrader`` command and the formgrader in JupyterLab see the same settings and gradebook), and the
+``autograder`` library builds its own ``Config`` with ``course_config``, optionally pointing the
+working folders somewhere else (tests grade a simulated class in a temporary folder). Which course:
+``autograder.course_folder``.
 """
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from traitlets.config import Config
 
 from .course import UNIT_IDS
 from .editions import edition_files
-from .reference import REPO
+from .course_folder import course_root
 
 COURSE_ID = "nn-from-scratch"
 CELL_TIMEOUT = 60          # seconds a cell may run before it is interrupted and scores 0
@@ -22,14 +23,15 @@ MAX_OUTPUT_CHARS = 20_000  # characters of output kept per cell (a 50 MB print i
 WARNING_PATTERN = r"^([^\n]*:\d+: )?\w*Warning: "
 
 
-def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=True):
-    """Fill the nbgrader config ``c`` (a traitlets ``Config``) for the course at ``root``.
+def configure(c, root=None, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=True):
+    """Fill the nbgrader config ``c`` (a traitlets ``Config``) for the course at ``root`` (default:
+    the course ``autograder.course_folder.find`` chooses).
 
     ``work_dir`` holds the submitted, autograded and feedback folders and the gradebook; it is
     ``root`` unless given. ``sandboxed=False`` runs student code without the sandbox
     (``autograder grade --no-sandbox``; never the default).
     """
-    root = Path(root).resolve()
+    root = course_root(root)
     work_dir = Path(work_dir).resolve() if work_dir else root
     c.CourseDirectory.course_id = COURSE_ID
     c.CourseDirectory.root = str(work_dir)
@@ -42,7 +44,7 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=
 
     # The student's nnlib must never be replaced by a source version (exact paths: nbgrader
     # ignores globs here). solutions/ holds no nnlib, so this is a second line of defence.
-    c.Autograde.exclude_overwriting = {unit: edition_files() for unit in UNIT_IDS}
+    c.Autograde.exclude_overwriting = {unit: edition_files(root / "nnlib") for unit in UNIT_IDS}
     # nbgrader's OverwriteCells compares a test cell with its source *before* the hidden tests were
     # cleared, so it reports every untouched hidden-test cell as changed (nbgrader issue #1961).
     c.Autograde.sanitize_preprocessors = [
@@ -79,6 +81,7 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=
     c.LimitOutput.max_traceback = 30
     c.LimitOutputSize.max_chars = MAX_OUTPUT_CHARS
     c.JudgeVerdicts.submitted_directory = str(work_dir / "submitted")
+    c.JudgeVerdicts.reference_directory = str(root / "nnlib")
     # Due dates, extensions and the late policy: deadlines.toml in the course folder
     # (autograder/deadlines.py), applied by nbgrader's own late-penalty stage.
     c.ApplyDeadlines.course_directory = str(work_dir)
@@ -116,7 +119,7 @@ def configure(c, root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=
     return c
 
 
-def course_config(root=REPO, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=True):
+def course_config(root=None, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=True):
     """A fresh ``Config`` for the course (see ``configure``)."""
     return configure(Config(), root=root, work_dir=work_dir, cell_timeout=cell_timeout,
                      sandboxed=sandboxed)

@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = REPO / "nnlib"  # the reference of the course in this repository
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from autograder import results  # noqa: E402
 from autograder.course import get_unit  # noqa: E402
 from autograder.editions import write_edition  # noqa: E402
 from autograder.regions import find_regions  # noqa: E402
-from autograder.reference import REFERENCE_DIR  # noqa: E402
 from autograder.results import GradeReport, StudentResult, TestResult  # noqa: E402
 from benchmarks.common import machine_summary  # noqa: E402
 from simulated_class import make_submission  # noqa: E402

@@ -203,12 +203,13 @@ def build_and_grade(scratch, port, token, daemon_seconds=90, jobs=2, cell_timeou
 
     from autograder.build import build_unit
     from autograder.grading import grade
-    from autograder.reference import REPO
     from simulated_class import make_submission
+
+    REPO = Path(__file__).resolve().parents[1]
 
     scratch = Path(scratch)
     work = scratch / "work"
-    release = build_unit(UNIT, scratch / "release", work_dir=scratch / "build")
+    release = build_unit(UNIT, scratch / "release", work_dir=scratch / "build", root=REPO)
     submissions = scratch / "submissions"
     make_submission(release, submissions / "reference" / UNIT)
     make_submission(release, submissions / "untouched_release" / UNIT, reference=False)
@@ -220,7 +221,7 @@ def build_and_grade(scratch, port, token, daemon_seconds=90, jobs=2, cell_timeou
                   "submitted_nnlib": str(work / "submitted" / name / UNIT / "nnlib")}
         init = folder / "nnlib" / "__init__.py"
         init.write_text(init.read_text() + attack_source(name, params))
-    report = grade(UNIT, submissions=submissions, work_dir=work, progress=False,
+    report = grade(UNIT, submissions=submissions, work_dir=work, root=REPO, progress=False,
                    cell_timeout=cell_timeout, jobs=jobs, sandboxed=sandboxed)
     return {"work": str(work), "submissions": str(submissions), "csv": str(report.csv_path),
             "isolation": report.isolation,

@@ -12,6 +12,8 @@ from pathlib import Path
 from autograder.selfcheck import make_reference_submission
 from autograder.regions import find_regions
 
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "nnlib"  # this repository's reference
+
 
 def rewrite_region(nnlib_dir, module, qualname, body):
     """Replace the code of the solution region of ``module.qualname`` with ``body``."""
@@ -53,7 +55,7 @@ def make_submission(release, destination, reference=True, regions=(), notebook=N
     """
     destination = Path(destination)
     if reference:
-        make_reference_submission(release, destination)
+        make_reference_submission(release, destination, REFERENCE_DIR)
     else:
         shutil.copytree(release, destination)
     for module, qualname, body in regions:

@@ -1,10 +1,13 @@
 """The `autograder` command line: help on every command, clear errors on bad arguments."""
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from autograder.cli import main
+
+REPO = Path(__file__).resolve().parents[1]  # the course the tests run in
 
 
 def run(*args, cwd=None):
@@ -40,10 +43,9 @@ def test_submissions_must_be_a_folder(tmp_path):
 def test_feedback_before_grading_says_what_to_run(tmp_path, monkeypatch, capsys):
     import autograder.feedback as feedback
 
-    monkeypatch.setattr(feedback, "REPO", tmp_path)
     original = feedback.write_feedback
     monkeypatch.setattr(feedback, "write_feedback",
-                        lambda unit: original(unit, work_dir=tmp_path, root=tmp_path))
+                        lambda unit, **options: original(unit, work_dir=tmp_path, root=tmp_path))
     assert main(["feedback", "04_single_layer_gradients"]) == 2
     assert "run `autograder grade 04_single_layer_gradients` first" in capsys.readouterr().err
 
@@ -63,7 +65,6 @@ def calls(monkeypatch):
     import autograder.grading
     import autograder.selfcheck
     from autograder.grading import GradeReport, StudentResult, TestResult
-    from autograder.reference import REPO
 
     record, behaviour = {}, {}
 
@@ -89,14 +90,15 @@ def calls(monkeypatch):
 
 def test_build_prints_each_folder(calls, capsys):
     assert main(["build", UNIT]) == 0
-    assert calls["build"] == [(([UNIT],), {})]
+    assert calls["build"] == [(([UNIT],), {"root": REPO})]
     assert capsys.readouterr().out == f"built exercises/{UNIT}\n"
 
 
 def test_grade_passes_its_options_and_exits_by_the_submissions_problems(calls, capsys, tmp_path):
     assert main(["grade", UNIT, "--submissions", str(tmp_path), "--timeout", "30", "--jobs", "3",
                  "--no-feedback"]) == 0
-    assert calls["grade"] == [((UNIT,), dict(submissions=tmp_path, cell_timeout=30, feedback=False,
+    assert calls["grade"] == [((UNIT,), dict(submissions=tmp_path, work_dir=REPO, root=REPO,
+                                             cell_timeout=30, feedback=False,
                                              jobs=3, sandboxed=True, id_mapping=None,
                                              all_submitted=False, times=None))]
     out, err = capsys.readouterr()
@@ -118,8 +120,8 @@ def test_grade_without_sandbox_warns_and_without_bubblewrap_grades_nothing(calls
 def test_regrade_prints_the_lost_points_and_refuses_an_unknown_student(calls, capsys):
     from autograder.sandbox import UNSANDBOXED
     assert main(["regrade", UNIT, "alice", "--timeout", "5", "--no-sandbox"]) == 0
-    assert calls["grade"] == [((UNIT,), dict(students=["alice"], changed_only=False, cell_timeout=5,
-                                             sandboxed=False))]
+    assert calls["grade"] == [((UNIT,), dict(work_dir=REPO, root=REPO, students=["alice"],
+                                             changed_only=False, cell_timeout=5, sandboxed=False))]
     out, err = capsys.readouterr()
     assert out == "alice: 1 / 3\n  test_b: dW is off\n"
     assert err == f"autograder regrade: WARNING: {UNSANDBOXED}\n"
@@ -137,15 +139,15 @@ def test_regrade_without_a_student_grades_what_changed_and_says_what_it_kept(cal
     report.students += [StudentResult(name, [TestResult("test_a", 1.0, 1.0)]) for name in ("bob", "carol")]
     report.unchanged = ["bob", "carol"]
     assert main(["regrade", UNIT]) == 0
-    assert calls["grade"] == [((UNIT,), dict(students=None, changed_only=True, cell_timeout=None,
-                                             sandboxed=True))]
+    assert calls["grade"] == [((UNIT,), dict(work_dir=REPO, root=REPO, students=None,
+                                             changed_only=True, cell_timeout=None, sandboxed=True))]
     out = capsys.readouterr().out
     assert out.startswith(f"{UNIT}: graded again 1, kept 2 unchanged") and "3 submissions" in out
 
 
 def test_export_and_feedback_report_what_they_wrote_or_what_is_missing(calls, capsys):
     assert main(["export", UNIT, "--format", "csv"]) == 0
-    assert calls["export"] == [((UNIT, "csv"), {})]
+    assert calls["export"] == [((UNIT, "csv", REPO), {})]
     assert capsys.readouterr().out == f"wrote 2 file(s) under exports/{UNIT}/\n"
     calls["behaviour"]["export"] = FileNotFoundError("grade it first")
     assert main(["export", UNIT, "--format", "gradescope"]) == 2
@@ -162,7 +164,7 @@ def test_check_lists_each_unit_and_fails_if_one_fails(calls, capsys):
     calls["behaviour"]["check"] = [UnitCheck("01_linear_limits"),
                                    UnitCheck(UNIT, ["reference scores 1/2 on test_b: off"])]
     assert main(["check", "01_linear_limits", UNIT]) == 1
-    assert calls["check"][-1] == ((["01_linear_limits", UNIT],), {})
+    assert calls["check"][-1] == ((["01_linear_limits", UNIT],), {"root": REPO})
     assert capsys.readouterr().out == (f"ok   01_linear_limits\nFAIL {UNIT}\n"
                                        "       reference scores 1/2 on test_b: off\n")
     calls["behaviour"]["check"] = SandboxUnavailable("no user namespaces")
@@ -173,7 +175,7 @@ def test_check_lists_each_unit_and_fails_if_one_fails(calls, capsys):
 def test_build_refuses_to_replace_unsaved_work_with_a_message(monkeypatch, capsys):
     import autograder.build
 
-    def refuse(units):
+    def refuse(units, root):
         raise autograder.build.UnsavedWork("exercises/05_backprop holds work git has not committed: "
                                            "nnlib/layers.py")
     monkeypatch.setattr(autograder.build, "build", refuse)
@@ -191,7 +193,7 @@ def test_grade_without_submissions_changes_nothing_and_says_where_it_looked(tmp_
     (grades / f"{UNIT}.csv").write_text("student_id\nalice\n")
     original = autograder.grading.grade
     monkeypatch.setattr(autograder.grading, "grade", lambda unit, **options: original(
-        unit, work_dir=tmp_path, **{**options, "sandboxed": False}))
+        unit, **{**options, "work_dir": tmp_path, "sandboxed": False}))
     empty = tmp_path / "lms"
     empty.mkdir()
     with pytest.warns(autograder.grading.UnsandboxedGrading):

@@ -4,6 +4,7 @@ late-penalty stage. No grading here: results are built by hand, the gradebook wi
 import csv
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -15,9 +16,10 @@ from autograder.deadlines import (DEADLINES_FILE, DeadlinesError, LatePolicy, lo
 from autograder.export import export
 from autograder.feedback import write_feedback
 from autograder.intake import take_in
-from autograder.reference import REPO
 from autograder.results import GradeReport, StudentResult, TestResult
 from autograder.settings import COURSE_ID
+
+REPO = Path(__file__).resolve().parents[1]
 
 UNIT = "01_linear_limits"
 DEADLINES = f"""

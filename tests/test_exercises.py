@@ -8,10 +8,10 @@ import pytest
 from autograder.build import build, units_with_assignments
 from autograder.course import UNIT_IDS
 from autograder.editions import units_to_stub
-from autograder.reference import REFERENCE_DIR
 from autograder.regions import find_regions
 
 REPO = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = REPO / "nnlib"
 EXERCISES = REPO / "exercises"
 UNITS = units_with_assignments(REPO)
 

@@ -221,8 +221,8 @@ def test_export_command_takes_a_unit_or_all(tmp_path, monkeypatch, capsys):
 
     save_unit_01(tmp_path)
     original_export, original_all = module.export, module.export_all
-    monkeypatch.setattr(module, "export", lambda unit, fmt: original_export(unit, fmt, work_dir=tmp_path))
-    monkeypatch.setattr(module, "export_all", lambda fmt: original_all(fmt, work_dir=tmp_path))
+    monkeypatch.setattr(module, "export", lambda unit, fmt, work_dir: original_export(unit, fmt, work_dir=tmp_path))
+    monkeypatch.setattr(module, "export_all", lambda fmt, work_dir: original_all(fmt, work_dir=tmp_path))
     assert main(["export", UNIT, "--format", "canvas"]) == 0
     assert capsys.readouterr().out == f"wrote 1 file(s) under exports/{UNIT}/\n"
     assert main(["export", "--all", "--format", "csv"]) == 0

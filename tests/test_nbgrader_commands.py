@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from autograder.build import build_unit
-from autograder.reference import REPO
 from hostile import UNIT, attack_source
 from simulated_class import make_submission
+
+REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
@@ -36,7 +37,7 @@ def test_nbgrader_autograde_runs_submissions_in_the_sandbox(tmp_path):
     (course / "nbgrader_config.py").write_text(
         "from autograder.settings import configure\n\n"
         "c = get_config()  # noqa: F821\n"
-        f"configure(c, work_dir={str(course)!r})\n"
+        f"configure(c, root={str(REPO)!r}, work_dir={str(course)!r})\n"
         f"c.CourseDirectory.release_directory = {str(tmp_path / 'release')!r}\n")
     release = build_unit(UNIT, tmp_path / "edition", work_dir=tmp_path / "build")
     make_submission(release, course / "submitted" / "reference" / UNIT)

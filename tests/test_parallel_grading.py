@@ -178,6 +178,6 @@ def test_export_before_grading_says_what_to_run(tmp_path, monkeypatch, capsys):
     import autograder.export as module
 
     original = module.export
-    monkeypatch.setattr(module, "export", lambda unit, fmt: original(unit, fmt, work_dir=tmp_path))
+    monkeypatch.setattr(module, "export", lambda unit, fmt, work_dir: original(unit, fmt, work_dir=tmp_path))
     assert main(["export", UNIT, "--format", "csv"]) == 2
     assert "run `autograder grade" in capsys.readouterr().err

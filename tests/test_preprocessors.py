@@ -214,7 +214,8 @@ def test_every_released_test_cell_is_recognised_as_the_released_form_of_its_sour
 
     from autograder.build import units_with_assignments
     from autograder.preprocessors import OverwriteReleasedCells
-    from autograder.reference import REPO
+
+    REPO = Path(__file__).resolve().parents[1]
 
     stage = OverwriteReleasedCells()
 

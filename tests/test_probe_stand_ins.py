@@ -8,13 +8,17 @@ function's place in a copy of the reference nnlib and grades that copy: none may
 import importlib.util
 import inspect
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder.hidden_tests import GradingError, compare
 from autograder.probes import PROBES
-from autograder.reference import REFERENCE_DIR, reference_nnlib
+from autograder.reference import reference_nnlib
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = REPO / "nnlib"
 
 COPY_NAME = "_stand_in_cheat_nnlib"
 

@@ -107,7 +107,8 @@ def test_a_leaked_solution_is_found_and_the_release_refuses(copy, tmp_path, monk
     import autograder.release as release
     real = release.write_edition
     monkeypatch.setattr(release, "write_edition",
-                        lambda unit, folder: real("06_softmax" if unit == THROUGH else unit, folder))
+                        lambda unit, folder, reference: real("06_softmax" if unit == THROUGH else unit,
+                                                             folder, reference))
     with pytest.raises(LeakError, match="Linear.backward"):
         write_student_copy(tmp_path / "refused", "05")
     assert not (tmp_path / "refused").exists()

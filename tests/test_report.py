@@ -18,6 +18,7 @@ from autograder.report import (CHECK_THE_TEST, REFERENCE, after_grading, failure
                                write_course_report, write_unit_report, wrong_gradients)
 from autograder.results import GradeReport, StudentResult, TestResult
 from autograder.similarity import Submission, compare, tokens
+from course_copy import linked_course
 from simulated_class import make_submission
 
 REPO = Path(__file__).resolve().parents[1]
@@ -319,7 +320,7 @@ def test_report_all_is_a_student_by_unit_table(course, tmp_path):
 
 def test_the_command_writes_the_report_and_says_where(course, tmp_path, monkeypatch, capsys):
     shutil.copytree(course["work"] / "grades", tmp_path / "grades")
-    monkeypatch.setattr("autograder.cli.REPO", tmp_path)
+    monkeypatch.chdir(linked_course(tmp_path) / "grades")  # found from a folder inside the course
     assert main(["report", UNIT]) == 0
     out = capsys.readouterr().out
     assert f"class report: {tmp_path / 'reports' / f'{UNIT}.html'}" in out

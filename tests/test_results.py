@@ -10,6 +10,7 @@ from autograder.cli import main
 from autograder.export import export
 from autograder.feedback import RENDER_FAILED, FeedbackNotRendered, render_feedback, write_feedback
 from autograder.results import GradeReport, StudentResult, TestResult
+from course_copy import linked_course
 
 UNIT = "01_linear_limits"
 
@@ -107,7 +108,7 @@ def test_the_feedback_command_exits_non_zero_naming_the_student(tmp_path, monkey
     results.save(report(tmp_path), tmp_path)
     graded_folders(tmp_path, UNIT, "alice", "bob")
     original = feedback.write_feedback
-    monkeypatch.setattr(feedback, "write_feedback", lambda unit: original(
+    monkeypatch.setattr(feedback, "write_feedback", lambda unit, **options: original(
         unit, work_dir=tmp_path, api=RenderOnly(failing={"bob"})))
     assert main(["feedback", UNIT]) == 1
     message = capsys.readouterr().err
@@ -149,8 +150,6 @@ def test_a_submission_with_a_problem_but_graded_tests_counts_as_graded(tmp_path)
 
 
 def test_every_run_is_kept_and_an_earlier_one_can_be_restored(tmp_path, capsys, monkeypatch):
-    import autograder.cli
-
     first, second = report(tmp_path), report(tmp_path)
     second.students[0].tests[1].score = 2.0
     for run, graded in (("2026-12-01T090000Z", first), ("2026-12-02T090000Z", second)):
@@ -160,7 +159,7 @@ def test_every_run_is_kept_and_an_earlier_one_can_be_restored(tmp_path, capsys, 
     (tmp_path / "grades" / UNIT / "2026-12-03T090000Z.log").write_text("a stopped run's log\n")
     assert [(run.name, run.students, run.mean, run.current) for run in results.history(UNIT, tmp_path)] \
         == [("2026-12-01T090000Z", 2, 1.5, False), ("2026-12-02T090000Z", 2, 2.5, True)]
-    monkeypatch.setattr(autograder.cli, "REPO", tmp_path)
+    monkeypatch.setenv("NNCOURSE_DIR", str(linked_course(tmp_path)))
     assert main(["history", UNIT]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 3 and out[1].split() == ["2026-12-01T090000Z", "2", "1.50", "/", "3"]

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from autograder import sandbox
-from autograder.reference import REFERENCE_DIR, REPO
 
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = REPO / "nnlib"
 
 
 def run(code, tmp_path, sandboxed=True, timeout=60):

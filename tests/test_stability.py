@@ -12,14 +12,18 @@ import contextlib
 import importlib.util
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder.hidden_tests import compare
 from autograder.probes import PROBES
-from autograder.reference import REFERENCE_DIR, reference_nnlib
+from autograder.reference import reference_nnlib
 from nnlib.testing import CheckFailed, check_stable
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = REPO / "nnlib"
 
 COPY = "_unstable_nnlib"
 

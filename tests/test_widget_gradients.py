@@ -8,11 +8,13 @@ import pytest
 from PIL import Image
 
 from autograder.editions import units_to_stub
-from autograder.reference import REFERENCE_DIR
 from autograder.regions import find_regions
 from nnlib.logistic import LogisticRegression
 from nncourse.widgets import gradients
 from nncourse.widgets.gradients import LearningRateExplorer, benchmark_case
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE_DIR = REPO / "nnlib"
 
 UNIT = "04_single_layer_gradients"
 

@@ -77,7 +77,7 @@ def why_not():
 def run_as_nobody(argv, needed, home, environment=None, timeout=None):
     """Run ``argv`` as ``nobody`` with this interpreter, its environment, the course and ``needed``
     reachable; returns the ``CompletedProcess`` (text output captured)."""
-    from autograder.reference import REPO
+    REPO = Path(__file__).resolve().parents[1]
 
     paths = [sys.prefix, sys.base_prefix, str(Path(os.path.realpath(sys.executable)).parents[1]), str(REPO), *map(str, needed)]
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(home),

@@ -25,6 +25,8 @@ class JudgeVerdicts(NbGraderPreprocessor):
     enabled = Bool(True, help="Judge every graded function outside the student's kernel").tag(config=True)
     submitted_directory = Unicode("", help="Folder holding <student>/<assignment>/ as submitted"
                                   ).tag(config=True)
+    reference_directory = Unicode("", help="The course's reference nnlib (default: the course "
+                                  "autograder.course_folder finds)").tag(config=True)
     sandboxed = Bool(True, help="Judge in a sandbox per process (bubblewrap); False only with "
                                 "`autograder grade --no-sandbox`").tag(config=True)
     seed = Integer(None, allow_none=True,
@@ -42,7 +44,8 @@ class JudgeVerdicts(NbGraderPreprocessor):
         folder = Path(self.submitted_directory) / resources["nbgrader"]["student"] / \
             resources["nbgrader"]["assignment"]
         with timings.Stage("judge"):
-            verdicts = judge(names, folder, seed=self.seed, sandboxed=self.sandboxed)
+            verdicts = judge(names, folder, seed=self.seed, sandboxed=self.sandboxed,
+                             reference_dir=self.reference_directory or None)
         for cell, found in cells:
             failed = [verdicts[name] for name in found if not verdicts[name].passed]
             if failed:

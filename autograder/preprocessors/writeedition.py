@@ -8,18 +8,17 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from ..editions import write_edition
-from ..reference import REFERENCE_DIR
 from .converterfolder import destination_folder
 
 
 class WriteEdition(NbGraderPreprocessor):
 
-    reference_directory = Unicode(str(REFERENCE_DIR),
-                                  help="The reference nnlib the edition is made from").tag(config=True)
+    reference_directory = Unicode("", help="The reference nnlib the edition is made from (default: "
+                                  "the course autograder.course_folder finds)").tag(config=True)
 
     def preprocess(self, nb, resources):
         unit = resources["nbgrader"]["assignment"]
         folder = destination_folder(self, resources)
-        write_edition(unit, folder, self.reference_directory)
+        write_edition(unit, folder, self.reference_directory or None)
         self.log.info("Wrote the nnlib edition of %s in %s", unit, folder)
         return nb, resources
