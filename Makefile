@@ -15,7 +15,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: setup sandbox browser lab test test-fast bench clean
+.PHONY: setup sandbox browser lab test test-fast bench clean hub-env proxy hub hub-clean
 
 setup: $(STAMP) sandbox
 
@@ -69,6 +69,39 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_mlp.py
 	$(BIN)/python benchmarks/bench_conv.py
+
+# The course hub (deploy/jupyterhub/): `make hub` starts a DEMO hub on 127.0.0.1 with one instructor
+# and two students (local accounts it creates; root only), `make hub-clean` removes them. The
+# users' servers run the course from an environment of their own in HUB_DIR, made with the system's
+# Python: every account can run it (the project's .venv may sit where only its owner can enter).
+HUB_DIR ?= /srv/nn-course-hub
+HUB_PORT ?= 8000
+HUB_PYTHON ?= $(firstword $(wildcard /usr/bin/python3) $(PYTHON))
+HUB_ENV := $(HUB_DIR)/env
+
+hub-env: $(HUB_ENV)/.installed
+
+$(HUB_ENV)/.installed: pyproject.toml
+	test -x $(HUB_ENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_ENV)
+	$(HUB_ENV)/bin/python -m pip install --quiet --upgrade pip
+	printf '[egg_info]\negg_base = $(HUB_ENV)\n[build]\nbuild_base = $(HUB_ENV)/build\n' > $(HUB_ENV)/setuptools.cfg
+	DIST_EXTRA_CONFIG=$(HUB_ENV)/setuptools.cfg $(HUB_ENV)/bin/python -m pip install --quiet -e '.[hub]'
+	chmod -R a+rX $(HUB_DIR)
+	touch $@
+
+# JupyterHub's proxy, from npm, into .venv/proxy (where node and npm are installed; otherwise the
+# hub and its test say what is missing).
+proxy:
+	@test -x $(VENV)/proxy/node_modules/.bin/configurable-http-proxy || { command -v npm >/dev/null 2>&1 \
+	  && npm install --silent --prefix $(VENV)/proxy configurable-http-proxy@5 >/dev/null; } \
+	  || echo "make: could not install configurable-http-proxy (needs node and npm); the hub needs it"
+
+hub: setup hub-env proxy
+	$(HUB_ENV)/bin/python deploy/jupyterhub/course_hub.py start --dir $(HUB_DIR) --port $(HUB_PORT)
+
+hub-clean:
+	@test -x $(HUB_ENV)/bin/python || { echo "make: no hub in $(HUB_DIR)"; exit 0; }; \
+	  $(HUB_ENV)/bin/python deploy/jupyterhub/course_hub.py clean --dir $(HUB_DIR)
 
 clean:
 	rm -rf $(VENV)
