@@ -15,7 +15,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: setup sandbox browser lab test test-fast bench clean hub-env proxy hub hub-clean
+.PHONY: setup sandbox browser lab test test-fast bench clean hub-env proxy hub hub-clean hub-tools
 
 setup: $(STAMP) sandbox
 
@@ -52,7 +52,7 @@ browser:
 test: export OPENBLAS_NUM_THREADS = 1
 test: export OMP_NUM_THREADS = 1
 test: export MKL_NUM_THREADS = 1
-test: setup browser
+test: setup browser hub-tools
 	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 # The tier to run while working: everything but the tests that grade with real nbgrader or run
@@ -75,6 +75,7 @@ bench: setup
 # users' servers run the course from an environment of their own in HUB_DIR, made with the system's
 # Python: every account can run it (the project's .venv may sit where only its owner can enter).
 HUB_DIR ?= /srv/nn-course-hub
+export HUB_DIR  # tests/test_hub.py finds the hub environment there
 HUB_PORT ?= 8000
 HUB_PYTHON ?= $(firstword $(wildcard /usr/bin/python3) $(PYTHON))
 HUB_ENV := $(HUB_DIR)/env
@@ -95,6 +96,11 @@ proxy:
 	@test -x $(VENV)/proxy/node_modules/.bin/configurable-http-proxy || { command -v npm >/dev/null 2>&1 \
 	  && npm install --silent --prefix $(VENV)/proxy configurable-http-proxy@5 >/dev/null; } \
 	  || echo "make: could not install configurable-http-proxy (needs node and npm); the hub needs it"
+
+# tests/test_hub.py needs both (and root, to create its accounts): made by `make test` when root.
+hub-tools:
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory hub-env proxy; \
+	  else echo "make: not root, so tests/test_hub.py will skip (it creates local accounts)"; fi
 
 hub: setup hub-env proxy
 	$(HUB_ENV)/bin/python deploy/jupyterhub/course_hub.py start --dir $(HUB_DIR) --port $(HUB_PORT)

@@ -25,6 +25,7 @@ import socket
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -199,7 +200,11 @@ def click_fetch_and_submit(hub, user, password, reference_copy, screenshots):
             page.click("#login_submit")
             page.wait_for_url(f"**/user/{user}/lab**", timeout=90_000)
             page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
-            page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+            item = page.locator(".lm-Menu-itemLabel", has_text="Assignment List")
+            item.wait_for()
+            shown = [label for label in page.locator(".lm-Menu-itemLabel").all_inner_texts() if label]
+            assert shown == ["Assignment List"], shown  # no formgrader, course list or creation
+            item.click()
             released = page.locator("#released_assignments_list")
             released.locator(f"text={UNIT}").wait_for()
             page.screenshot(path=screenshots / "released.png")
@@ -228,6 +233,11 @@ def test_release_submit_grade_and_feedback_through_the_hub(hub, tmp_path):
     begun = time.monotonic()
     reference_copy = tmp_path / "reference"
 
+    # The instructor's server has the formgrader, on their course; a student's has none.
+    hub.start_server(INSTRUCTOR)
+    units = hub.api("/formgrader/api/assignments", server_of=INSTRUCTOR)
+    assert UNIT in [unit["name"] for unit in units]
+    hub.api(f"/users/{INSTRUCTOR}/server", method="DELETE")
     output = hub.instructor("nbgrader", "release_assignment", UNIT)
     assert (hub.exchange / COURSE_ID / "outbound" / UNIT / f"{UNIT}.ipynb").is_file(), output
 
@@ -235,6 +245,9 @@ def test_release_submit_grade_and_feedback_through_the_hub(hub, tmp_path):
     hub.start_server(ALICE)
     click_fetch_and_submit(hub, ALICE, passwords[ALICE], reference_copy, tmp_path)
     hub.start_server(BOB)
+    with pytest.raises(urllib.error.HTTPError) as no_formgrader:
+        hub.api("/formgrader/api/assignments", server_of=BOB)
+    assert no_formgrader.value.code == 404
     listed = hub.api(f"/assignments?course_id={COURSE_ID}", server_of=BOB)
     assert [entry["assignment_id"] for entry in listed["value"]] == [UNIT]
     hub.assignment_action(BOB, "fetch")

@@ -195,8 +195,9 @@ def start_demo(folder, port):
         print(f"  {role:10}  {user:18}  {password}")
     print(f"\nThe instructor's course folder is {course}: Nbgrader > Formgrader releases\n"
           f"and collects, `autograder grade 04` in its terminal grades. Ctrl-C stops the hub;\n"
-          f"`make hub-clean` removes the demo accounts and {folder}.")
-    signal.signal(signal.SIGTERM, lambda *_: stop_hub(hub))
+          f"`make hub-clean` removes the demo accounts and their homes, the hub's state and the\n"
+          f"exchange (the environment, {folder / 'env'}, stays for the next `make hub`).")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as Ctrl-C does
     try:
         hub.wait()
     except KeyboardInterrupt:

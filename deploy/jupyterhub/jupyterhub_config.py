@@ -69,6 +69,12 @@ def course_environment(spawner):
     })
     if instructor:
         spawner.notebook_dir = f"~/{COURSE_FOLDER}"
+        # Started in the course folder, as `jupyter lab` would be there: nbgrader's formgrader reads
+        # the course's nbgrader_config.py from the working folder (the spawner starts in the home).
+        spawner.cmd = ["sh", "-c", f'cd "$HOME/{COURSE_FOLDER}" && exec "$0" "$@"',
+                       str(ENV_BIN / "jupyterhub-singleuser")]
+    else:
+        spawner.cmd = [str(ENV_BIN / "jupyterhub-singleuser")]
 
 
 c.Spawner.pre_spawn_hook = course_environment
