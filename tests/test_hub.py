@@ -104,9 +104,15 @@ class Hub:
             text = response.read().decode()
         return json.loads(text) if text else None
 
-    def start_server(self, user):
-        self.api(f"/users/{user}/server", method="POST", data={})
-        deadline = time.monotonic() + 90
+    def start_servers(self, *users):
+        """Starts the users' servers (all at once) and waits until each answers."""
+        for user in users:
+            self.api(f"/users/{user}/server", method="POST", data={})
+        for user in users:
+            self.wait_for_server(user)
+
+    def wait_for_server(self, user):
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.api(f"/users/{user}")["servers"].get("", {}).get("ready"):
                 return
@@ -154,14 +160,10 @@ def hub():
         exchange = course_hub.prepare_exchange(scratch / "exchange", INSTRUCTOR, GROUP)
         course = course_hub.prepare_course(INSTRUCTOR)
         token, port = secrets.token_hex(32), free_port()
-        os.environ["NNCOURSE_API_TOKEN"] = token
         started = time.monotonic()
-        try:
-            hub_process = course_hub.start_hub(
-                scratch / "state", HUB_ENV, exchange, list(passwords), GROUP, port=port,
-                api_port=free_port(), proxy_api_port=free_port())
-        finally:
-            del os.environ["NNCOURSE_API_TOKEN"]
+        hub_process = course_hub.start_hub(
+            scratch / "state", HUB_ENV, exchange, list(passwords), GROUP, port=port,
+            api_port=free_port(), proxy_api_port=free_port(), api_token=token)
         print(f"hub started in {time.monotonic() - started:.1f} s")
         yield Hub(f"http://127.0.0.1:{port}", token, exchange, course), passwords
     finally:
@@ -233,21 +235,25 @@ def test_release_submit_grade_and_feedback_through_the_hub(hub, tmp_path):
     begun = time.monotonic()
     reference_copy = tmp_path / "reference"
 
+    timings = {}
+
+    def lap(what):
+        timings[what] = time.monotonic() - begun - sum(timings.values())
+
     # The instructor's server has the formgrader, on their course; a student's has none.
-    hub.start_server(INSTRUCTOR)
+    hub.start_servers(INSTRUCTOR, ALICE, BOB)
     units = hub.api("/formgrader/api/assignments", server_of=INSTRUCTOR)
     assert UNIT in [unit["name"] for unit in units]
-    hub.api(f"/users/{INSTRUCTOR}/server", method="DELETE")
+    with pytest.raises(urllib.error.HTTPError) as no_formgrader:
+        hub.api("/formgrader/api/assignments", server_of=BOB)
+    assert no_formgrader.value.code == 404
+    lap("servers")
     output = hub.instructor("nbgrader", "release_assignment", UNIT)
     assert (hub.exchange / COURSE_ID / "outbound" / UNIT / f"{UNIT}.ipynb").is_file(), output
 
     # alice: the Assignments tab, by clicking; bob: his server's REST API, as the tab does.
-    hub.start_server(ALICE)
     click_fetch_and_submit(hub, ALICE, passwords[ALICE], reference_copy, tmp_path)
-    hub.start_server(BOB)
-    with pytest.raises(urllib.error.HTTPError) as no_formgrader:
-        hub.api("/formgrader/api/assignments", server_of=BOB)
-    assert no_formgrader.value.code == 404
+    lap("browser")
     listed = hub.api(f"/assignments?course_id={COURSE_ID}", server_of=BOB)
     assert [entry["assignment_id"] for entry in listed["value"]] == [UNIT]
     hub.assignment_action(BOB, "fetch")
@@ -271,6 +277,7 @@ def test_release_submit_grade_and_feedback_through_the_hub(hub, tmp_path):
                                              "NNCOURSE_EXCHANGE": str(hub.exchange)})
     assert forged.returncode == 0, forged.stderr[-2000:]  # inbound/ takes it; collect refuses it
 
+    lap("bob and his attempts")
     output = hub.instructor("nbgrader", "collect", UNIT)
     assert f"claims to be {ALICE}'s submission but was made by {BOB}" in output, output
     submitted = hub.course / "submitted"
@@ -284,6 +291,7 @@ def test_release_submit_grade_and_feedback_through_the_hub(hub, tmp_path):
         hub.instructor("python", "-c", "import sys; from autograder.grading import grade; "
                    f"grade({UNIT!r}, work_dir=sys.argv[1], root=sys.argv[1], jobs=2, "
                    "progress=False)", str(hub.course))
+    lap("collect and grade")
     grades = json.loads((hub.course / "grades" / f"{UNIT}.json").read_text())
     assert "WITHOUT" not in grades["isolation"]
     students = {student["student_id"]: student for student in grades["students"]}
@@ -315,4 +323,6 @@ def test_release_submit_grade_and_feedback_through_the_hub(hub, tmp_path):
             assert FAILED_MESSAGE in test["message"]
             assert html.escape(test["message"].splitlines()[0], quote=False) in text, text[-5000:]
         assert len(failed) == (student == BOB)
-    print(f"release to fetched feedback in {time.monotonic() - begun:.1f} s")
+    lap("feedback")
+    print(f"release to fetched feedback in {time.monotonic() - begun:.1f} s:",
+          ", ".join(f"{what} {seconds:.1f} s" for what, seconds in timings.items()))

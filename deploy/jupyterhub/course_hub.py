@@ -131,10 +131,11 @@ def prepare_course(instructor):
 
 
 def start_hub(state, environment, exchange, users, group, port=8000, api_port=8081,
-              proxy_api_port=8001, proxy=PROXY, log=None):
+              proxy_api_port=8001, proxy=PROXY, api_token=None, log=None):
     """Starts JupyterHub (this process's child) and waits until it answers; returns the process.
 
-    ``environment`` is the course environment every server runs in (a venv folder)."""
+    ``environment`` is the course environment every server runs in (a venv folder); ``api_token``
+    lets a test drive the hub's REST API (a demo has none)."""
     state = Path(state)
     state.mkdir(parents=True, exist_ok=True)
     os.chmod(state, 0o700)
@@ -142,7 +143,7 @@ def start_hub(state, environment, exchange, users, group, port=8000, api_port=80
                  "NNCOURSE_EXCHANGE": str(exchange), "NNCOURSE_USERS": ",".join(users),
                  "NNCOURSE_INSTRUCTORS": group, "NNCOURSE_HUB_PORT": str(port),
                  "NNCOURSE_HUB_API_PORT": str(api_port), "NNCOURSE_PROXY_API_PORT": str(proxy_api_port),
-                 "NNCOURSE_PROXY": str(proxy)}
+                 "NNCOURSE_PROXY": str(proxy), "NNCOURSE_API_TOKEN": api_token or ""}
     log = open(log or state / "jupyterhub.log", "ab")
     hub = subprocess.Popen([str(Path(environment) / "bin" / "jupyterhub"), "-f",
                             str(HERE / "jupyterhub_config.py")], cwd=state, env=variables,
