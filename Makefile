@@ -99,7 +99,8 @@ proxy:
 
 # tests/test_hub.py needs both (and root, to create its accounts): made by `make test` when root.
 hub-tools:
-	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory hub-env proxy; \
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory hub-env proxy \
+	  || echo "make: could not prepare the hub's tools; tests/test_hub.py will skip and say why"; \
 	  else echo "make: not root, so tests/test_hub.py will skip (it creates local accounts)"; fi
 
 hub: setup hub-env proxy
