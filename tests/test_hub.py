@@ -21,7 +21,9 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -167,12 +169,23 @@ def hub():
         print(f"hub started in {time.monotonic() - started:.1f} s")
         yield Hub(f"http://127.0.0.1:{port}", token, exchange, course), passwords
     finally:
+        left_running = []
         if hub_process is not None:
+            proxy_pid_file = scratch / "state" / "proxy.pid"
+            proxy_pid = int(proxy_pid_file.read_text()) if proxy_pid_file.exists() else None
             course_hub.stop_hub(hub_process)  # and with it every user's server and the proxy
+            if proxy_pid and Path(f"/proc/{proxy_pid}").exists():
+                os.kill(proxy_pid, signal.SIGTERM)
+                left_running.append(f"the proxy ({proxy_pid})")
         for user in (INSTRUCTOR, ALICE, BOB):
-            course_hub.remove_account(user)
+            # userdel refuses an account with a process left: a server the hub did not stop.
+            try:
+                course_hub.remove_account(user)
+            except subprocess.CalledProcessError as error:
+                left_running.append(f"{user}: {error.stderr.strip()}")
         course_hub.remove_group(GROUP)
         shutil.rmtree(scratch)
+        assert not left_running, left_running
 
 
 def work_on_unit(student, reference_copy, regions=()):
