@@ -80,15 +80,22 @@ HUB_PORT ?= 8000
 HUB_PYTHON ?= $(firstword $(wildcard /usr/bin/python3) $(PYTHON))
 HUB_ENV := $(HUB_DIR)/env
 
-hub-env: $(HUB_ENV)/.installed
+HUB_STAMP := $(HUB_ENV)/.installed
+# The environment holds a checkout's project (editable), named in the stamp: made again when
+# pyproject.toml changed or another checkout installed itself there last.
+ifneq ($(shell cat $(HUB_STAMP) 2>/dev/null),$(CURDIR))
+.PHONY: $(HUB_STAMP)
+endif
 
-$(HUB_ENV)/.installed: pyproject.toml
+hub-env: $(HUB_STAMP)
+
+$(HUB_STAMP): pyproject.toml
 	test -x $(HUB_ENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_ENV)
 	$(HUB_ENV)/bin/python -m pip install --quiet --upgrade pip
 	printf '[egg_info]\negg_base = $(HUB_ENV)\n[build]\nbuild_base = $(HUB_ENV)/build\n' > $(HUB_ENV)/setuptools.cfg
 	DIST_EXTRA_CONFIG=$(HUB_ENV)/setuptools.cfg $(HUB_ENV)/bin/python -m pip install --quiet -e '.[hub]'
 	chmod -R a+rX $(HUB_DIR)
-	touch $@
+	echo '$(CURDIR)' > $@
 
 # JupyterHub's proxy, from npm, into .venv/proxy (where node and npm are installed; otherwise the
 # hub and its test say what is missing).
