@@ -206,6 +206,10 @@ def start_demo(folder, port):
 
 
 def clean_demo(folder):
+    pid_file = Path(folder) / "state" / "jupyterhub.pid"
+    if pid_file.exists() and Path(f"/proc/{pid_file.read_text().strip()}").exists():
+        raise SystemExit(f"the demo hub is running (PID {pid_file.read_text().strip()}): "
+                         "stop it first (Ctrl-C where `make hub` runs)")
     for user in (DEMO_INSTRUCTOR, *DEMO_STUDENTS):
         remove_account(user)
     remove_group(DEMO_GROUP)
