@@ -18,7 +18,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: setup sandbox browser lab apps book test test-fast bench clean
+.PHONY: setup sandbox browser lab apps book test test-fast bench clean hub-env proxy hub hub-clean \
+  hub-tools
 
 setup: $(STAMP) sandbox
 
@@ -68,7 +69,7 @@ browser:
 test: export OPENBLAS_NUM_THREADS = 1
 test: export OMP_NUM_THREADS = 1
 test: export MKL_NUM_THREADS = 1
-test: setup browser
+test: setup browser hub-tools
 	$(BIN)/python -m pytest -n auto --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 # The tier to run while working: everything but the tests that grade with real nbgrader or run
@@ -85,6 +86,53 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_mlp.py
 	$(BIN)/python benchmarks/bench_conv.py
+
+# The course hub (deploy/jupyterhub/): `make hub` starts a DEMO hub on 127.0.0.1 with one instructor
+# and two students (local accounts it creates; root only), `make hub-clean` removes them. The
+# users' servers run the course from an environment of their own in HUB_DIR, made with the system's
+# Python: every account can run it (the project's .venv may sit where only its owner can enter).
+HUB_DIR ?= /srv/nn-course-hub
+export HUB_DIR  # tests/test_hub.py finds the hub environment there
+HUB_PORT ?= 8000
+HUB_PYTHON ?= $(firstword $(wildcard /usr/bin/python3) $(PYTHON))
+HUB_ENV := $(HUB_DIR)/env
+
+HUB_STAMP := $(HUB_ENV)/.installed
+# The environment holds a checkout's project (editable), named in the stamp: made again when
+# pyproject.toml changed or another checkout installed itself there last.
+ifneq ($(shell cat $(HUB_STAMP) 2>/dev/null),$(CURDIR))
+.PHONY: $(HUB_STAMP)
+endif
+
+hub-env: $(HUB_STAMP)
+
+$(HUB_STAMP): pyproject.toml
+	test -x $(HUB_ENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_ENV)
+	$(HUB_ENV)/bin/python -m pip install --quiet --upgrade pip
+	printf '[egg_info]\negg_base = $(HUB_ENV)\n[build]\nbuild_base = $(HUB_ENV)/build\n' > $(HUB_ENV)/setuptools.cfg
+	DIST_EXTRA_CONFIG=$(HUB_ENV)/setuptools.cfg $(HUB_ENV)/bin/python -m pip install --quiet -e '.[hub]'
+	chmod -R a+rX $(HUB_DIR)
+	echo '$(CURDIR)' > $@
+
+# JupyterHub's proxy, from npm, into .venv/proxy (where node and npm are installed; otherwise the
+# hub and its test say what is missing).
+proxy:
+	@test -x $(VENV)/proxy/node_modules/.bin/configurable-http-proxy || { command -v npm >/dev/null 2>&1 \
+	  && npm install --silent --prefix $(VENV)/proxy configurable-http-proxy@5 >/dev/null; } \
+	  || echo "make: could not install configurable-http-proxy (needs node and npm); the hub needs it"
+
+# tests/test_hub.py needs both (and root, to create its accounts): made by `make test` when root.
+hub-tools:
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory hub-env proxy \
+	  || echo "make: could not prepare the hub's tools; tests/test_hub.py will skip and say why"; \
+	  else echo "make: not root, so tests/test_hub.py will skip (it creates local accounts)"; fi
+
+hub: setup hub-env proxy
+	$(HUB_ENV)/bin/python deploy/jupyterhub/course_hub.py start --dir $(HUB_DIR) --port $(HUB_PORT)
+
+hub-clean:
+	@test -x $(HUB_ENV)/bin/python || { echo "make: no hub in $(HUB_DIR)"; exit 0; }; \
+	  $(HUB_ENV)/bin/python deploy/jupyterhub/course_hub.py clean --dir $(HUB_DIR)
 
 clean:
 	rm -rf $(VENV)
