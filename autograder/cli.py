@@ -89,9 +89,11 @@ NO_SANDBOX_HELP = ("grade without the sandbox: student code then runs with your 
                    "the reference and change grades; the report, CSV and JSON say so")
 
 
+SCHEDULER_VARIABLE = "AUTOGRADER_SCHEDULER"
 SCHEDULER_HELP = ("grade on the workers of this Dask cluster (e.g. tcp://grader:8786, started with "
                   "`dask scheduler` and `dask worker ADDRESS --nthreads 1`) instead of --jobs "
-                  "local processes; a worker needs only the course's environment")
+                  f"local processes; a worker needs only the course's environment (default: "
+                  f"${SCHEDULER_VARIABLE} if set)")
 
 
 def _unit(value):
@@ -397,7 +399,8 @@ def parser():
     grade.add_argument("--no-feedback", action="store_true", help="skip writing feedback pages")
     grade.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
                        help="submissions graded at the same time (default: the number of cores)")
-    grade.add_argument("--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP)
+    grade.add_argument("--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP,
+                       default=os.environ.get(SCHEDULER_VARIABLE) or None)
     grade.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX_HELP)
     grade.add_argument("--ids", type=_id_mapping, metavar="MAPPING.csv",
                        help="a CSV lms_name,student_id: the student id of each LMS folder")
@@ -414,7 +417,8 @@ def parser():
     regrade.add_argument("--timeout", type=int, default=None, metavar="SECONDS")
     regrade.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
                          help="submissions graded at the same time (default: the number of cores)")
-    regrade.add_argument("--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP)
+    regrade.add_argument("--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP,
+                         default=os.environ.get(SCHEDULER_VARIABLE) or None)
     regrade.add_argument("--no-sandbox", action="store_true", help=NO_SANDBOX_HELP)
 
     roster = command("roster", "Put the class list into the gradebook (the formgrader shows "

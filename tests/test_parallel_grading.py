@@ -100,9 +100,17 @@ def graded_on_dask(graded_twice, tmp_path_factory):
     sequential = graded_twice[0]
     work = tmp_path_factory.mktemp("dask")
     same_course(sequential["work"], work)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=50) as cluster, \
-            distributed.Client(cluster) as client:
+    # The workers start in an empty folder, with no course in sight: a task must carry all they
+    # need (the kit and the submission), as on a cluster without a shared file system.
+    elsewhere, here = tmp_path_factory.mktemp("worker-folder"), os.getcwd()
+    os.chdir(elsewhere)
+    try:
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=50)
+    finally:
+        os.chdir(here)
+    with cluster, distributed.Client(cluster) as client:
+        assert set(client.run(os.getcwd).values()) == {str(elsewhere)}
         killed = []
         killer = threading.Thread(target=_kill_a_worker_mid_task, args=(client, killed))
         killer.start()
