@@ -219,23 +219,29 @@ class LSTM(Module):
         # BEGIN SOLUTION 09_rnn
         Wx, Wh, b = self.params["Wx"], self.params["Wh"], self.params["b"]
         H = self.hidden_size
-        input_part = x @ Wx + b  # (N, T, 4H): every step's input part at once
-        gates = np.empty((N, T, 4 * H))  # i, f, g, o after their nonlinearities
-        c = np.empty((N, T, H))
-        h = np.empty((N, T, H))
+        # Time-major inside the layer: step t is then one contiguous (N, .) block.
+        input_part = x.transpose(1, 0, 2) @ Wx + b  # (T, N, 4H): every step's input part at once
+        # One tanh for all four gates: sigma(a) = (1 + tanh(a / 2)) / 2 for i, f, o (stable for
+        # any a), tanh(a) itself for g. Scale, tanh, then map to (0, 1) where a sigmoid is due.
+        scale = np.repeat([0.5, 0.5, 1.0, 0.5], H)
+        offset = np.repeat([0.5, 0.5, 0.0, 0.5], H)
+        gates = np.empty((T, N, 4 * H))  # i, f, g, o after their nonlinearities
+        c = np.empty((T, N, H))
+        tanh_c = np.empty((T, N, H))
+        h = np.empty((T, N, H))
         h_prev, c_prev = h0, c0
         for t in range(T):
-            a = input_part[:, t] + h_prev @ Wh
-            # sigma(a) = (1 + tanh(a / 2)) / 2: stable for any a, and one call for three gates
-            gates[:, t, :2 * H] = 0.5 + 0.5 * np.tanh(0.5 * a[:, :2 * H])
-            gates[:, t, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])
-            gates[:, t, 3 * H:] = 0.5 + 0.5 * np.tanh(0.5 * a[:, 3 * H:])
-            i, f, g, o = np.split(gates[:, t], 4, axis=1)
-            c_prev = f * c_prev + i * g
-            h_prev = o * np.tanh(c_prev)
-            c[:, t], h[:, t] = c_prev, h_prev
+            a = h_prev @ Wh
+            a += input_part[t]
+            z = np.tanh(a * scale, out=gates[t])
+            z *= scale
+            z += offset  # 0.5 + 0.5 tanh(a / 2) for i, f, o; tanh(a) for g
+            i, f, g, o = np.split(z, 4, axis=1)
+            c_prev = c[t] = f * c_prev + i * g
+            h_prev = h[t] = o * np.tanh(c_prev, out=tanh_c[t])
+        self._tanh_c = tanh_c
         self._gates, self._c, self._h = gates, c, h
-        return h
+        return np.ascontiguousarray(h.transpose(1, 0, 2))
         # END SOLUTION
 
     def backward(self, grad_out):
@@ -258,28 +264,38 @@ class LSTM(Module):
         # BEGIN SOLUTION 09_rnn
         Wx, Wh = self.params["Wx"], self.params["Wh"]
         H = self.hidden_size
-        gates, c, h = self._gates, self._c, self._h
-        c_prev = np.concatenate([c0[:, None], c[:, :-1]], axis=1)  # c_{t-1} for every t
-        h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)  # h_{t-1} for every t
-        da = np.empty_like(gates)  # dL/da_t, the four gates' pre-activations side by side
+        gates, c, h = self._gates, self._c, self._h  # time-major: (T, N, .)
+        c_prev = np.concatenate([c0[None], c[:-1]])  # c_{t-1} for every t
+        h_prev = np.concatenate([h0[None], h[:-1]])  # h_{t-1} for every t
+        i, f, g, o = np.split(gates, 4, axis=2)
+        tanh_c = self._tanh_c
+        # What does not depend on the gradient, for every step at once: each gate's derivative
+        # is dL/dc_t (dL/dh_t for o) times one of these.
+        di = g * i * (1.0 - i)  # input gate: dL/da_i = dL/dc_t * g * sigma'(a_i)
+        df = c_prev * f * (1.0 - f)  # forget gate: dL/da_f = dL/dc_t * c_{t-1} * sigma'(a_f)
+        dg = i * (1.0 - g ** 2)  # candidate: dL/da_g = dL/dc_t * i * tanh'(a_g)
+        do = tanh_c * o * (1.0 - o)  # output gate: dL/da_o = dL/dh_t * tanh(c_t) * sigma'(a_o)
+        dc_from_h = o * (1.0 - tanh_c ** 2)  # dh_t/dc_t
+        grad_out = grad_out.transpose(1, 0, 2)
+        da = np.empty((T, N, 4 * H))  # dL/da_t, the four gates' pre-activations side by side
         dh_next = np.zeros((N, H))  # what h_t receives from step t + 1
         dc_next = np.zeros((N, H))  # what c_t receives from c_{t+1} = f_{t+1} c_t + ...
         for t in reversed(range(T)):
-            i, f, g, o = np.split(gates[:, t], 4, axis=1)
-            tanh_c = np.tanh(c[:, t])
-            dh = grad_out[:, t] + dh_next
-            dc = dc_next + dh * o * (1.0 - tanh_c ** 2)  # two paths into c_t: c_{t+1} and h_t
-            da[:, t, :H] = dc * g * i * (1.0 - i)  # input gate, sigma' = i (1 - i)
-            da[:, t, H:2 * H] = dc * c_prev[:, t] * f * (1.0 - f)  # forget gate
-            da[:, t, 2 * H:3 * H] = dc * i * (1.0 - g ** 2)  # candidate, tanh' = 1 - g^2
-            da[:, t, 3 * H:] = dh * tanh_c * o * (1.0 - o)  # output gate
-            dc_next = dc * f  # the cell path: multiplied by the forget gate, nothing else
-            dh_next = da[:, t] @ Wh.T
+            dh = grad_out[t] + dh_next
+            dc = dc_next + dh * dc_from_h[t]  # two paths into c_t: c_{t+1} and h_t
+            da[t, :, :H] = dc * di[t]
+            da[t, :, H:2 * H] = dc * df[t]
+            da[t, :, 2 * H:3 * H] = dc * dg[t]
+            da[t, :, 3 * H:] = dh * do[t]
+            dc_next = dc * f[t]  # the cell path: multiplied by the forget gate, nothing else
+            dh_next = da[t] @ Wh.T
         self.dh0, self.dc0 = dh_next, dc_next
-        self.grads["Wx"] = x.reshape(N * T, -1).T @ da.reshape(N * T, -1)
-        self.grads["Wh"] = h_prev.reshape(N * T, -1).T @ da.reshape(N * T, -1)
-        self.grads["b"] = da.sum(axis=(0, 1))
-        return da @ Wx.T
+        # The weights are shared by every step: sum the per-step gradients over batch and time.
+        da_rows = da.reshape(T * N, -1)
+        self.grads["Wx"] = x.transpose(1, 0, 2).reshape(T * N, -1).T @ da_rows
+        self.grads["Wh"] = h_prev.reshape(T * N, -1).T @ da_rows
+        self.grads["b"] = da_rows.sum(axis=0)
+        return np.ascontiguousarray((da @ Wx.T).transpose(1, 0, 2))
         # END SOLUTION
 
     def __repr__(self):

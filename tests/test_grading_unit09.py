@@ -46,12 +46,13 @@ MISTAKES = {
         "lstm_backward_stops_one_step_early": (("rnn", "LSTM.backward", """
             Wx, Wh = self.params["Wx"], self.params["Wh"]
             H = self.hidden_size
-            gates, c, h = self._gates, self._c, self._h
+            # the reference forward keeps its caches time-major: make them (N, T, .)
+            gates, c, h = (v.transpose(1, 0, 2) for v in (self._gates, self._c, self._h))
             c_prev = np.concatenate([c0[:, None], c[:, :-1]], axis=1)
             h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
             da = np.zeros_like(gates)
             dh_next, dc_next = np.zeros((N, H)), np.zeros((N, H))
-            for t in reversed(range(1, T))  # stops one step early: t = 0 is never reached:
+            for t in reversed(range(1, T)):  # stops one step early: t = 0 is never reached
                 i, f, g, o = np.split(gates[:, t], 4, axis=1)
                 tanh_c = np.tanh(c[:, t])
                 dh = grad_out[:, t] + dh_next
@@ -104,7 +105,8 @@ MISTAKES = {
         "lstm_candidate_gate_with_the_sigmoid_slope": (("rnn", "LSTM.backward", """
             Wx, Wh = self.params["Wx"], self.params["Wh"]
             H = self.hidden_size
-            gates, c, h = self._gates, self._c, self._h
+            # the reference forward keeps its caches time-major: make them (N, T, .)
+            gates, c, h = (v.transpose(1, 0, 2) for v in (self._gates, self._c, self._h))
             c_prev = np.concatenate([c0[:, None], c[:, :-1]], axis=1)
             h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
             da = np.zeros_like(gates)
@@ -161,7 +163,8 @@ MISTAKES = {
         "lstm_cell_gradient_not_carried_to_c_t_minus_1": (("rnn", "LSTM.backward", """
             Wx, Wh = self.params["Wx"], self.params["Wh"]
             H = self.hidden_size
-            gates, c, h = self._gates, self._c, self._h
+            # the reference forward keeps its caches time-major: make them (N, T, .)
+            gates, c, h = (v.transpose(1, 0, 2) for v in (self._gates, self._c, self._h))
             c_prev = np.concatenate([c0[:, None], c[:, :-1]], axis=1)
             h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
             da = np.zeros_like(gates)
@@ -212,19 +215,19 @@ MISTAKES = {
         "lstm_cell_forgets_c_t_minus_1": (("rnn", "LSTM.forward", """
             Wx, Wh, b = self.params["Wx"], self.params["Wh"], self.params["b"]
             H = self.hidden_size
-            gates = np.empty((N, T, 4 * H))
-            c, h = np.empty((N, T, H)), np.empty((N, T, H))
+            gates = np.empty((T, N, 4 * H))  # time-major, as the reference's backward reads them
+            c, tanh_c, h = np.empty((T, N, H)), np.empty((T, N, H)), np.empty((T, N, H))
             h_prev = h0
             for t in range(T):
                 a = x[:, t] @ Wx + h_prev @ Wh + b
-                gates[:, t] = 1.0 / (1.0 + np.exp(-a))
-                gates[:, t, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])
-                i, f, g, o = np.split(gates[:, t], 4, axis=1)
-                c[:, t] = i * g  # the forget gate's term f * c_{t-1} is left out
-                h_prev = o * np.tanh(c[:, t])
-                h[:, t] = h_prev
-            self._gates, self._c, self._h = gates, c, h
-            return h
+                gates[t] = 0.5 + 0.5 * np.tanh(0.5 * a)
+                gates[t, :, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])
+                i, f, g, o = np.split(gates[t], 4, axis=1)
+                c[t] = i * g  # the forget gate's term f * c_{t-1} is left out
+                tanh_c[t] = np.tanh(c[t])
+                h_prev = h[t] = o * tanh_c[t]
+            self._gates, self._c, self._tanh_c, self._h = gates, c, tanh_c, h
+            return h.transpose(1, 0, 2).copy()
         """), "test_lstm_forward",
             "one step from a nonzero c0: c_1 = f * c_0 + i * g (the term f * c_{t-1} keeps"),
     },
