@@ -2,7 +2,8 @@
 
 One ``LSTM(32 -> 64)`` layer reads a batch of 64 sequences of 50 steps and backpropagates a
 gradient at every step (to the input, to both initial states and to every parameter). nnlib runs
-in float64, PyTorch's ``torch.nn.LSTM`` in float32 with the same weights.
+in float64, PyTorch's ``torch.nn.LSTM`` in float32 with the same weights (the comparison the
+target is set against), and also in float64, like for like.
 
 Run from the repository root::
 
@@ -37,17 +38,17 @@ def make_nnlib_step(layer, x, h0, c0, grad_out):
     return step
 
 
-def make_torch_step(torch, layer, x, h0, c0, grad_out):
-    ref = torch.nn.LSTM(INPUTS, HIDDEN, batch_first=True)
-    with torch.no_grad():  # same weights as nnlib, in float32 (nnlib's are the transposes)
+def make_torch_step(torch, layer, x, h0, c0, grad_out, dtype):
+    ref = torch.nn.LSTM(INPUTS, HIDDEN, batch_first=True).to(dtype)
+    with torch.no_grad():  # same weights as nnlib (nnlib's are the transposes)
         ref.weight_ih_l0.copy_(torch.from_numpy(layer.params["Wx"].T.copy()))
         ref.weight_hh_l0.copy_(torch.from_numpy(layer.params["Wh"].T.copy()))
         ref.bias_ih_l0.copy_(torch.from_numpy(layer.params["b"]))
         ref.bias_hh_l0.zero_()
-    x_t = torch.tensor(x, dtype=torch.float32, requires_grad=True)
-    h0_t = torch.tensor(h0[None], dtype=torch.float32, requires_grad=True)
-    c0_t = torch.tensor(c0[None], dtype=torch.float32, requires_grad=True)
-    grad_t = torch.tensor(grad_out, dtype=torch.float32)
+    x_t = torch.tensor(x, dtype=dtype, requires_grad=True)
+    h0_t = torch.tensor(h0[None], dtype=dtype, requires_grad=True)
+    c0_t = torch.tensor(c0[None], dtype=dtype, requires_grad=True)
+    grad_t = torch.tensor(grad_out, dtype=dtype)
     inputs = (x_t, h0_t, c0_t, *ref.parameters())
 
     def step():
@@ -79,15 +80,19 @@ def main(argv=None):
     torch = try_import_torch()
     steps = {"nnlib": (nnlib_step, 5, None)}
     if torch is not None:
-        torch_step = make_torch_step(torch, layer, x, h0, c0, grad_out)
+        torch_step = make_torch_step(torch, layer, x, h0, c0, grad_out, torch.float32)
         h_torch, _ = torch_step()
         assert np.allclose(h_torch.detach().numpy(), h, atol=1e-5)
+        torch64_step = make_torch_step(torch, layer, x, h0, c0, grad_out, torch.float64)
+        h_torch64, _ = torch64_step()
+        assert np.allclose(h_torch64.detach().numpy(), h, atol=1e-12)
         default_threads = torch.get_num_threads()
         thread_counts = [default_threads] + sorted({numpy_threads or default_threads, 1}
                                                    - {default_threads})
         for threads in thread_counts:
             steps[f"torch-{threads}"] = (torch_step, 5,
                                          lambda threads=threads: torch.set_num_threads(threads))
+        steps["torch64"] = (torch64_step, 5, lambda: torch.set_num_threads(default_threads))
     times = interleaved_median_seconds(steps, args.repeats, warmup=2)
 
     rows = [("nnlib", "float64", "-", times["nnlib"])]
@@ -99,6 +104,8 @@ def main(argv=None):
             label = f"torch {torch.__version__}" + (" (default threads)"
                                                      if threads == default_threads else "")
             rows.append((label, "float32", str(threads), times[f"torch-{threads}"]))
+        rows.append((f"torch {torch.__version__}", "float64", str(default_threads),
+                     times["torch64"]))
     print(f"{'version':<36} {'dtype':<8} {'threads':>7} {'ms':>9} {'/ torch':>8}")
     for name, dtype, threads, seconds in rows:
         ratio = f"{seconds / torch_default:8.2f}" if torch_default else f"{'-':>8}"
