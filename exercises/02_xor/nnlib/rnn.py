@@ -182,7 +182,7 @@ class LSTM(Module):
         -------
         h : ndarray of shape (N, T, hidden_size)
             Every hidden state, ``h[:, t]`` being :math:`h_t` (the last one is ``h[:, -1]``). The
-            cell states stay inside the layer (``self._c`` in the reference).
+            cell states stay inside the layer, with the gates: backward needs both.
         """
         x = as_float_array(x, self)
         check_shape(x, (None, "T", self.input_size), self)
