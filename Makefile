@@ -86,6 +86,7 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_mlp.py
 	$(BIN)/python benchmarks/bench_conv.py
+	$(BIN)/python benchmarks/bench_lstm.py
 
 # The course hub (deploy/jupyterhub/): `make hub` starts a DEMO hub on 127.0.0.1 with one instructor
 # and two students (local accounts it creates; root only), `make hub-clean` removes them. The

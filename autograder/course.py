@@ -55,7 +55,7 @@ UNITS = (
          _names("conv", "conv2d_forward_naive", "conv2d_backward_naive", "im2col", "col2im",
                 "Conv2d.forward", "Conv2d.backward", "MaxPool2d.forward", "MaxPool2d.backward")),
     Unit("09_rnn", "Recurrent networks",
-         _names("rnn", "RNN.forward", "RNN.backward")
+         _names("rnn", "RNN.forward", "RNN.backward", "LSTM.forward", "LSTM.backward")
          + _names("optim", "clip_grad_norm")),
 )
 

@@ -375,3 +375,39 @@ def test_minibatches_keep_trailing_dimensions():
 def test_minibatches_reject_bad_input(X, y, batch_size, match):
     with pytest.raises(ValueError, match=match):
         list(iterate_minibatches(X, y, batch_size))
+
+
+# ----------------------------------------------------------------------------------------------
+# k-fold cross-validation
+
+@pytest.mark.parametrize("n_samples, k", [(10, 5), (11, 3), (7, 7), (100, 4)])
+def test_k_fold_validates_every_sample_exactly_once(n_samples, k):
+    folds = data.k_fold(n_samples, k, seed=0)
+    assert len(folds) == k
+    validated = np.concatenate([val for _, val in folds])
+    np.testing.assert_array_equal(np.sort(validated), np.arange(n_samples))
+    sizes = [len(val) for _, val in folds]
+    assert max(sizes) - min(sizes) <= 1 and sizes == sorted(sizes, reverse=True)
+    for train, val in folds:
+        assert train.dtype == val.dtype == np.intp
+        np.testing.assert_array_equal(np.sort(np.concatenate([train, val])), np.arange(n_samples))
+        assert not set(train) & set(val)
+        assert np.all(np.diff(train) > 0) and np.all(np.diff(val) > 0)
+
+
+def test_k_fold_shuffles_reproducibly_or_keeps_blocks():
+    first, again = data.k_fold(20, 4, seed=3), data.k_fold(20, 4, seed=3)
+    for (train_a, val_a), (train_b, val_b) in zip(first, again):
+        np.testing.assert_array_equal(val_a, val_b)
+        np.testing.assert_array_equal(train_a, train_b)
+    assert any(not np.array_equal(a, b) for (_, a), (_, b) in zip(first, data.k_fold(20, 4, seed=4)))
+    blocks = data.k_fold(10, 3, shuffle=False)
+    assert [list(val) for _, val in blocks] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+
+
+@pytest.mark.parametrize("args, match", [((10, 1), "k must be an integer >= 2"),
+                                         ((3, 4), "k=4 folds need at least 4 samples"),
+                                         ((0, 2), "n_samples"), ((10, 2.5), "k")])
+def test_k_fold_rejects_bad_arguments(args, match):
+    with pytest.raises(ValueError, match=match):
+        data.k_fold(*args)

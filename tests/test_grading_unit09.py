@@ -12,8 +12,9 @@ changes.
 from grading_harness import SimulatedClass
 
 UNIT = "09_rnn"
-MAX_SCORE = 7
-TESTS = ["test_rnn_forward", "test_rnn_backward", "test_clip_grad_norm"]
+MAX_SCORE = 12
+TESTS = ["test_rnn_forward", "test_rnn_backward", "test_clip_grad_norm", "test_lstm_forward",
+         "test_lstm_backward"]
 
 # student: {mistake: (region rewrite, the test that must lose points, a phrase of its message)}
 MISTAKES = {
@@ -41,6 +42,34 @@ MISTAKES = {
             return total_norm
         """), "test_clip_grad_norm",
             'every gradient is scaled by the same factor'),
+        # the loop over time stops one step early: the first step never gets its gradient
+        "lstm_backward_stops_one_step_early": (("rnn", "LSTM.backward", """
+            Wx, Wh = self.params["Wx"], self.params["Wh"]
+            H = self.hidden_size
+            # the reference forward keeps its caches time-major: make them (N, T, .)
+            gates, c, h = (v.transpose(1, 0, 2) for v in (self._gates, self._c, self._h))
+            c_prev = np.concatenate([c0[:, None], c[:, :-1]], axis=1)
+            h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
+            da = np.zeros_like(gates)
+            dh_next, dc_next = np.zeros((N, H)), np.zeros((N, H))
+            for t in reversed(range(1, T)):  # stops one step early: t = 0 is never reached
+                i, f, g, o = np.split(gates[:, t], 4, axis=1)
+                tanh_c = np.tanh(c[:, t])
+                dh = grad_out[:, t] + dh_next
+                dc = dc_next + dh * o * (1.0 - tanh_c ** 2)
+                da[:, t, :H] = dc * g * i * (1.0 - i)
+                da[:, t, H:2 * H] = dc * c_prev[:, t] * f * (1.0 - f)
+                da[:, t, 2 * H:3 * H] = dc * i * (1.0 - g ** 2)
+                da[:, t, 3 * H:] = dh * tanh_c * o * (1.0 - o)
+                dc_next = dc * f
+                dh_next = da[:, t] @ Wh.T
+            self.dh0, self.dc0 = dh_next, dc_next
+            self.grads["Wx"] = x.reshape(N * T, -1).T @ da.reshape(N * T, -1)
+            self.grads["Wh"] = h_prev.reshape(N * T, -1).T @ da.reshape(N * T, -1)
+            self.grads["b"] = da.sum(axis=(0, 1))
+            return da @ Wx.T
+        """), "test_lstm_backward",
+            "gets a gradient at time step t = 1: the loop over time must run down to the first step"),
     },
     "tanh_slope_at_the_state_and_clip_copies": {
         # unit 04's tanh_derivative applied to the state: 1 - tanh(h)^2, tanh taken twice
@@ -72,6 +101,34 @@ MISTAKES = {
             return total_norm
         """), "test_clip_grad_norm",
             'the gradient arrays themselves are scaled, in place'),
+        # the candidate g is a tanh, but its derivative is taken as a sigmoid's, g (1 - g)
+        "lstm_candidate_gate_with_the_sigmoid_slope": (("rnn", "LSTM.backward", """
+            Wx, Wh = self.params["Wx"], self.params["Wh"]
+            H = self.hidden_size
+            # the reference forward keeps its caches time-major: make them (N, T, .)
+            gates, c, h = (v.transpose(1, 0, 2) for v in (self._gates, self._c, self._h))
+            c_prev = np.concatenate([c0[:, None], c[:, :-1]], axis=1)
+            h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
+            da = np.zeros_like(gates)
+            dh_next, dc_next = np.zeros((N, H)), np.zeros((N, H))
+            for t in reversed(range(T)):
+                i, f, g, o = np.split(gates[:, t], 4, axis=1)
+                tanh_c = np.tanh(c[:, t])
+                dh = grad_out[:, t] + dh_next
+                dc = dc_next + dh * o * (1.0 - tanh_c ** 2)
+                da[:, t, :H] = dc * g * i * (1.0 - i)
+                da[:, t, H:2 * H] = dc * c_prev[:, t] * f * (1.0 - f)
+                da[:, t, 2 * H:3 * H] = dc * i * g * (1.0 - g)  # sigmoid's slope for the tanh gate
+                da[:, t, 3 * H:] = dh * tanh_c * o * (1.0 - o)
+                dc_next = dc * f
+                dh_next = da[:, t] @ Wh.T
+            self.dh0, self.dc0 = dh_next, dc_next
+            self.grads["Wx"] = x.reshape(N * T, -1).T @ da.reshape(N * T, -1)
+            self.grads["Wh"] = h_prev.reshape(N * T, -1).T @ da.reshape(N * T, -1)
+            self.grads["b"] = da.sum(axis=(0, 1))
+            return da @ Wx.T
+        """), "test_lstm_backward",
+            "the candidate g: dL/da_g = dL/dc_t * i * (1 - g^2)"),
     },
     "drops_the_step_loss_and_returns_the_clipped_norm": {
         # grad_out enters at the last step only: the loss on earlier states is dropped
@@ -102,6 +159,35 @@ MISTAKES = {
             return float(np.sqrt(sum(np.sum(grad * grad) for _, grad in pairs)))
         """), "test_clip_grad_norm",
             'returns the joint norm of all the gradients BEFORE clipping'),
+        # dL/dc_t forgets the c_{t-1} path: what comes back from c_{t+1} is never added
+        "lstm_cell_gradient_not_carried_to_c_t_minus_1": (("rnn", "LSTM.backward", """
+            Wx, Wh = self.params["Wx"], self.params["Wh"]
+            H = self.hidden_size
+            # the reference forward keeps its caches time-major: make them (N, T, .)
+            gates, c, h = (v.transpose(1, 0, 2) for v in (self._gates, self._c, self._h))
+            c_prev = np.concatenate([c0[:, None], c[:, :-1]], axis=1)
+            h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
+            da = np.zeros_like(gates)
+            dh_next, dc_next = np.zeros((N, H)), np.zeros((N, H))
+            for t in reversed(range(T)):
+                i, f, g, o = np.split(gates[:, t], 4, axis=1)
+                tanh_c = np.tanh(c[:, t])
+                dh = grad_out[:, t] + dh_next
+                dc = dh * o * (1.0 - tanh_c ** 2)  # what came back from c_{t+1} is dropped
+                da[:, t, :H] = dc * g * i * (1.0 - i)
+                da[:, t, H:2 * H] = dc * c_prev[:, t] * f * (1.0 - f)
+                da[:, t, 2 * H:3 * H] = dc * i * (1.0 - g ** 2)
+                da[:, t, 3 * H:] = dh * tanh_c * o * (1.0 - o)
+                dc_next = dc * f
+                dh_next = da[:, t] @ Wh.T
+            self.dh0, self.dc0 = dh_next, dc_next
+            self.grads["Wx"] = x.reshape(N * T, -1).T @ da.reshape(N * T, -1)
+            self.grads["Wh"] = h_prev.reshape(N * T, -1).T @ da.reshape(N * T, -1)
+            self.grads["b"] = da.sum(axis=(0, 1))
+            return da @ Wx.T
+        """), "test_lstm_backward",
+            "the gradient still reaches the first input through the cell state: dL/dc_{t-1} adds "
+            "dL/dc_t * f_t"),
     },
     "overwrites_the_bias_gradient_each_step": {
         # a loop that assigns the bias gradient at every step instead of adding it
@@ -125,6 +211,25 @@ MISTAKES = {
             return dx
         """), "test_rnn_backward",
             "grads['b'] = dL/db, shape (H,), summed over the batch and over every time step"),
+        # the new cell state forgets the old one: c_t = i * g instead of f * c_{t-1} + i * g
+        "lstm_cell_forgets_c_t_minus_1": (("rnn", "LSTM.forward", """
+            Wx, Wh, b = self.params["Wx"], self.params["Wh"], self.params["b"]
+            H = self.hidden_size
+            gates = np.empty((T, N, 4 * H))  # time-major, as the reference's backward reads them
+            c, tanh_c, h = np.empty((T, N, H)), np.empty((T, N, H)), np.empty((T, N, H))
+            h_prev = h0
+            for t in range(T):
+                a = x[:, t] @ Wx + h_prev @ Wh + b
+                gates[t] = 0.5 + 0.5 * np.tanh(0.5 * a)
+                gates[t, :, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])
+                i, f, g, o = np.split(gates[t], 4, axis=1)
+                c[t] = i * g  # the forget gate's term f * c_{t-1} is left out
+                tanh_c[t] = np.tanh(c[t])
+                h_prev = h[t] = o * tanh_c[t]
+            self._gates, self._c, self._tanh_c, self._h = gates, c, tanh_c, h
+            return h.transpose(1, 0, 2).copy()
+        """), "test_lstm_forward",
+            "one step from a nonzero c0: c_1 = f * c_0 + i * g (the term f * c_{t-1} keeps"),
     },
     "pairs_the_recurrent_weights_with_h_t": {
         # W_h's gradient pairs step t with h_t, the state after it, not h_{t-1}
@@ -149,7 +254,9 @@ MISTAKES = {
 
 ALTERNATIVES = {
     # the forward caches the pre-activations a_t (not the states) and backward reads them;
-    # loops over the batch for the weight gradients; clipping with np.linalg.norm, no 1e-6
+    # loops over the batch for the RNN's weight gradients (einsum per step for the LSTM's, whose
+    # training in section 8 would otherwise outlast the cell time-out); clipping with
+    # np.linalg.norm, no 1e-6
     "caches_preactivations_and_loops": [
         ("rnn", "RNN.forward", """
             Wx, Wh, b = self.params["Wx"], self.params["Wh"], self.params["b"]
@@ -191,11 +298,59 @@ ALTERNATIVES = {
                     np.multiply(grad, max_norm / total_norm, out=grad)
             return float(total_norm)
         """),
+        ("rnn", "LSTM.forward", """
+            H = self.hidden_size
+            W = np.concatenate([self.params["Wx"], self.params["Wh"]])  # one matrix for [x_t, h]
+            pre = np.zeros((N, T, 4 * H))
+            cells = np.zeros((N, T + 1, H))
+            states = np.zeros((N, T + 1, H))
+            cells[:, 0], states[:, 0] = c0, h0
+            for t in range(T):
+                pre[:, t] = np.hstack([x[:, t], states[:, t]]) @ W + self.params["b"]
+                i = 1.0 / (1.0 + np.exp(-pre[:, t, :H]))
+                f = 1.0 / (1.0 + np.exp(-pre[:, t, H:2 * H]))
+                g = np.tanh(pre[:, t, 2 * H:3 * H])
+                o = 1.0 / (1.0 + np.exp(-pre[:, t, 3 * H:]))
+                cells[:, t + 1] = f * cells[:, t] + i * g
+                states[:, t + 1] = o * np.tanh(cells[:, t + 1])
+            self._pre, self._cells, self._states = pre, cells, states
+            return states[:, 1:].copy()
+        """),
+        ("rnn", "LSTM.backward", """
+            H = self.hidden_size
+            Wx, Wh = self.params["Wx"], self.params["Wh"]
+            pre, cells, states = self._pre, self._cells, self._states
+            grads = {"Wx": np.zeros_like(Wx), "Wh": np.zeros_like(Wh), "b": np.zeros(4 * H)}
+            dx = np.zeros_like(x)
+            dh_carry, dc_carry = np.zeros((N, H)), np.zeros((N, H))
+            for t in range(T - 1, -1, -1):
+                sig = lambda z: 1.0 / (1.0 + np.exp(-z))
+                i, f, o = sig(pre[:, t, :H]), sig(pre[:, t, H:2 * H]), sig(pre[:, t, 3 * H:])
+                g = np.tanh(pre[:, t, 2 * H:3 * H])
+                dh = grad_out[:, t] + dh_carry
+                dc = dc_carry + dh * o / np.cosh(cells[:, t + 1]) ** 2
+                da = np.hstack([dc * g * i * (1 - i), dc * cells[:, t] * f * (1 - f),
+                                dc * i / np.cosh(pre[:, t, 2 * H:3 * H]) ** 2,
+                                dh * np.tanh(cells[:, t + 1]) * o * (1 - o)])
+                grads["Wx"] += np.einsum("nd,nq->dq", x[:, t], da)
+                grads["Wh"] += np.einsum("nh,nq->hq", states[:, t], da)
+                grads["b"] += da.sum(axis=0)
+                dx[:, t] = da @ Wx.T
+                dh_carry, dc_carry = da @ Wh.T, dc * f
+            for name, value in grads.items():
+                self.grads[name] = value
+            self.dh0, self.dc0 = dh_carry, dc_carry
+            return dx
+        """),
     ],
 }
 
 
+# A wrong LSTM forward also fails the LSTM backward test, which checks the states first.
+ALSO_LOST = {"overwrites_the_bias_gradient_each_step": ["test_lstm_backward"]}
+
+
 class TestUnit09(SimulatedClass):
     unit, tests, max_score = UNIT, TESTS, MAX_SCORE
-    mistakes, alternatives = MISTAKES, ALTERNATIVES
-    mistake_count = 8
+    mistakes, alternatives, also_lost = MISTAKES, ALTERNATIVES, ALSO_LOST
+    mistake_count = 12

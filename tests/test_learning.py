@@ -72,3 +72,24 @@ def test_rnn_learns_delayed_recall_which_a_memoryless_model_cannot():
     fit(recurrent, CrossEntropyLoss(), Adam(recurrent.parameters(), lr=1e-2), X_train, y_train,
         epochs=30, batch_size=32, progress=False, rng=0)
     assert accuracy(recurrent.forward(X_test), y_test) >= 0.95
+
+
+def test_lstm_learns_delayed_recall_over_50_symbols_where_the_rnn_stays_at_chance():
+    # Exercise 09, section 8: the same data, networks, optimizer and seeds. Over 49 distracting
+    # symbols the RNN's gradient from the answer fades before it reaches step 1; the LSTM's cell
+    # state (forget gate biased open, f ~ sigmoid(3) = 0.95) carries it back.
+    from nnlib.rnn import LSTM
+
+    X, y = make_delayed_recall(800, seq_len=50, n_symbols=4, seed=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=1)
+
+    def trained(layer):
+        model = Sequential(layer, LastTimeStep(), Linear(16, 4, rng=5))
+        fit(model, CrossEntropyLoss(), Adam(model.parameters(), lr=5e-3), X_train, y_train,
+            epochs=30, batch_size=16, progress=False, rng=4)
+        return accuracy(model.forward(X_test), y_test)
+
+    assert trained(RNN(4, 16, rng=4)) <= 0.35
+    lstm = LSTM(4, 16, rng=4)
+    lstm.params["b"][16:32] = 3.0
+    assert trained(lstm) >= 0.95

@@ -1,6 +1,6 @@
 """nnlib against PyTorch itself, in float64, where the API promises PyTorch's arithmetic.
 
-Convolution, max pooling and the RNN are compared with PyTorch in test_conv.py and test_rnn.py; this
+Convolution, max pooling, the RNN and the LSTM are compared with PyTorch in test_conv.py and test_rnn.py; this
 file covers the optimizers, gradient clipping, BatchNorm1d, Linear, the losses, softmax and the
 activations. Both sides compute in float64, so they agree to rounding: 1e-12 (relative and
 absolute) leaves room only for a different order of the same floating-point operations.

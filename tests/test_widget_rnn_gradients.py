@@ -1,12 +1,13 @@
-"""Unit 09 widget: the gradient of an RNN per time step and as the sequence grows, with clipping."""
+"""Unit 09 widget: the gradient of an RNN and of an LSTM per time step and as the sequence grows,
+with clipping."""
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from nncourse.widgets.rnn_gradients import (REFERENCE_RADII, RecurrentNet, RnnGradients,
-                                         benchmark_case, clip_coefficient)
+from nncourse.widgets.rnn_gradients import (REFERENCE_RADII, RecurrentLSTM, RecurrentNet,
+                                         RnnGradients, benchmark_case, clip_coefficient)
 
 
 @pytest.fixture(scope="module")
@@ -127,11 +128,13 @@ def test_update_moves_the_drawn_artists(widget):
 def test_controls_and_their_ranges(widget):
     box = widget.widget()
     controls = box.controls
-    assert set(controls) == set(widget.CONTROLS) == {"radius", "length", "clip", "threshold"}
+    assert set(controls) == set(widget.CONTROLS) == {"radius", "forget_bias", "length", "clip",
+                                                     "threshold"}
+    assert controls["forget_bias"].min <= 0.0 and controls["forget_bias"].max >= 3.0
     assert controls["radius"].min <= 0.5 and controls["radius"].max >= 2.5
     assert controls["length"].min <= 2 and controls["length"].max == widget.net.max_length
     assert controls["threshold"].min <= 0 and controls["threshold"].max >= 2  # log10 bounds
-    for name in ("radius", "length", "threshold"):
+    for name in ("radius", "forget_bias", "length", "threshold"):
         assert controls[name].value == widget.values[name]
 
 
@@ -152,6 +155,10 @@ def test_bad_controls_are_refused(widget):
         widget.update(length=500)
     with pytest.raises(ValueError, match="threshold must be positive"):
         widget.update(threshold=0.0)
+    with pytest.raises(ValueError, match="forget_bias must be a finite number"):
+        widget.update(forget_bias=float("nan"))
+    with pytest.raises(ValueError, match="same length"):
+        RnnGradients(net=RecurrentNet(max_length=20), lstm=RecurrentLSTM(max_length=30))
 
 
 def test_benchmark_case_moves_known_controls():
@@ -172,3 +179,80 @@ def test_the_widget_runs_on_the_edition_of_unit_09(tmp_path):
                           text=True, env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("True b'\\x89PNG'")
+
+
+# --- the LSTM beside the RNN -----------------------------------------------------------------------
+
+def lstm_centred_gradients(net, forget_bias, T, k, h=1e-6):
+    """dL_T/dh_k (c_k held) and dL_T/d(Wx, Wh, b) of the LSTM by centred differences."""
+    H = net.hidden
+
+    def run(state, cell, Wx, Wh, b, start):
+        for t in range(start + 1, T + 1):
+            a = net.X[t - 1] @ Wx + state @ Wh + b
+            i, f, o = (1 / (1 + np.exp(-a[j * H:(j + 1) * H])) for j in (0, 1, 3))
+            cell = f * cell + i * np.tanh(a[2 * H:3 * H])
+            state = o * np.tanh(cell)
+        return float(net.u @ state)
+
+    def derivative(f, array):
+        grad = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            original = array[index]
+            array[index] = original + h
+            up = f()
+            array[index] = original - h
+            down = f()
+            array[index] = original
+            grad[index] = (up - down) / (2 * h)
+        return grad
+
+    states, cells = net.states(forget_bias, T)
+    Wx, Wh, b = net.Wx.copy(), net.Wh.copy(), net.bias(forget_bias)
+    state = states[k].copy()
+    toward_state = derivative(lambda: run(state, cells[k], Wx, Wh, b, k), state)
+    zeros = np.zeros(H)
+    params = [derivative(lambda: run(zeros, zeros, Wx, Wh, b, 0), p) for p in (Wx, Wh, b)]
+    return toward_state, params
+
+
+@pytest.mark.parametrize("forget_bias", [0.0, 2.5])
+def test_lstm_gradients_agree_with_centred_differences(forget_bias):
+    net = RecurrentLSTM(hidden=4, inputs=2, max_length=12, input_scale=0.5, seed=2)
+    per_step, total = net.gradients(forget_bias)
+    for T, k in [(12, 0), (12, 7), (5, 2), (3, 3)]:
+        toward_state, params = lstm_centred_gradients(net, forget_bias, T, k)
+        assert per_step[T, k] == pytest.approx(np.linalg.norm(toward_state), rel=1e-6)
+        assert total[T] == pytest.approx(np.sqrt(sum(np.sum(p ** 2) for p in params)), rel=1e-6)
+    assert np.all(per_step[np.triu_indices(13, 1)] == 0) and total[0] == 0.0
+
+
+def test_an_open_forget_gate_carries_the_gradient_far_back():
+    net, T = RecurrentLSTM(), 100
+    closed, _ = net.gradients(0.0)
+    opened, _ = net.gradients(3.0)
+    rnn, _ = RecurrentNet().gradients(1.0)
+    # f ~ 0.5 halves the gradient along the cell at every step; f ~ 0.95 keeps most of it.
+    assert closed[T, 0] < 1e-15 < 1e-2 < opened[T, 0]
+    assert opened[T, 0] > 100 * rnn[T, 0]  # the RNN at the edge, spectral radius 1
+
+
+def test_the_lstm_panel_follows_its_slider_and_the_clipping(widget):
+    artists = widget.artists
+    state = widget.update(radius=1.0, forget_bias=3.0, length=70, clip=True, threshold=0.5)
+    x, y = artists["lstm step line"].get_data()
+    np.testing.assert_array_equal(x, np.arange(71))
+    np.testing.assert_allclose(y, widget.lstm_gradients(3.0)[0][70, :71])
+    assert state["lstm_norm"] == pytest.approx(widget.lstm_gradients(3.0)[1][70])
+    c = clip_coefficient(state["lstm_norm"], 0.5)
+    assert state["lstm_coefficient"] == pytest.approx(c) and c < 1.0
+    np.testing.assert_allclose(artists["lstm clipped step line"].get_data()[1],
+                               c * state["lstm_per_step"])
+    assert np.all(state["lstm_clipped_total"] <= 0.5 + 1e-9)
+    assert artists["lstm clipped step line"].get_visible()
+    assert "forget bias 3.00" in artists["lstm step text"].get_text()
+    assert "LSTM: |g|" in artists["total text"].get_text()
+    before = widget.png
+    state = widget.update(forget_bias=0.0, clip=False)
+    assert state["lstm_per_step"][0] < 1e-6 * widget.lstm_gradients(3.0)[0][70, 0]
+    assert not artists["lstm clipped step line"].get_visible() and widget.png != before

@@ -18,7 +18,7 @@ _SUBMODULES = ("autodiff", "conv", "data", "functional", "gradcheck", "init", "l
 _EXPORTS = {
     "Value": "autodiff",
     "check_layer": "gradcheck", "numerical_gradient": "gradcheck", "rel_error": "gradcheck",
-    "RNN": "rnn", "BatchNorm1d": "regularization", "Conv2d": "conv", "Dropout": "regularization",
+    "RNN": "rnn", "LSTM": "rnn", "BatchNorm1d": "regularization", "Conv2d": "conv", "Dropout": "regularization",
     "Flatten": "layers", "Linear": "layers", "MaxPool2d": "conv", "ReLU": "layers",
     "Sequential": "layers", "Sigmoid": "layers", "Tanh": "layers",
     "BCELoss": "losses", "CrossEntropyLoss": "losses", "MSELoss": "losses",

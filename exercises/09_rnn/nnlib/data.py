@@ -12,7 +12,8 @@ The rows are shuffled, so the classes are not in blocks.
 
 ``load_digits`` wraps scikit-learn's bundled 8x8 handwritten digits (no download). The sequence tasks
 ``make_delayed_recall`` and ``make_parity`` are for recurrent networks: a model without memory cannot
-solve them.
+solve them. ``train_test_split``, ``k_fold`` (cross-validation) and ``iterate_minibatches`` split and
+batch any of them.
 """
 import numbers
 
@@ -480,6 +481,45 @@ def train_test_split(X, y, test_size=0.25, *, seed=None, stratify=False):
         train_index = rng.permutation(np.concatenate(train_parts))
     return X[train_index], X[test_index], y[train_index], y[test_index]
 
+
+def k_fold(n_samples, k=5, *, shuffle=True, seed=None):
+    """Split ``range(n_samples)`` into ``k`` folds for cross-validation, like scikit-learn's ``KFold``.
+
+    Each fold serves once as the validation set while the other ``k - 1`` train; every sample is
+    validated on exactly once. Averaged over the folds, a validation curve (the loss after each
+    epoch, say) depends much less on which samples happened to be held out than one split's does:
+    that average is what to choose a setting (the number of epochs) from, before training once
+    more on all the data.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of samples ``N``.
+    k : int, default=5
+        Number of folds, at least 2 and at most ``N``. The first ``N % k`` folds get one sample more.
+    shuffle : bool, default=True
+        Shuffle the samples before cutting them into folds; otherwise fold ``i`` is a contiguous block.
+    seed : None, int or numpy.random.Generator, default=None
+        Seeds the shuffling.
+
+    Returns
+    -------
+    list of k tuples (train_index, val_index)
+        Integer index arrays (``numpy.intp``): ``val_index`` of fold ``i`` and ``train_index``, the
+        other samples, in increasing order.
+    """
+    owner = "k_fold"
+    n_samples = check_int(n_samples, "n_samples", owner)
+    k = check_int(k, "k", owner, 2)
+    if k > n_samples:
+        raise ValueError(f"{owner}: k={k} folds need at least {k} samples, got n_samples={n_samples}")
+    order = as_generator(seed).permutation(n_samples) if shuffle else np.arange(n_samples)
+    folds = []
+    for val_index in np.array_split(order, k):
+        in_val = np.zeros(n_samples, dtype=bool)
+        in_val[val_index] = True
+        folds.append((np.flatnonzero(~in_val), np.sort(val_index).astype(np.intp)))
+    return folds
 
 def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None):
     """Yield the data in mini-batches, each sample exactly once per pass.
