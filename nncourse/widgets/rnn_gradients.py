@@ -138,7 +138,7 @@ class RecurrentNet:
             :math:`\\partial L_T / \\partial W_h` and :math:`\\partial L_T / \\partial b`
             (``total[0] = 0``: no step, no parameter used).
         """
-        H, D, T_max = self.hidden, self.X.shape[1], self.max_length
+        H, T_max = self.hidden, self.max_length
         Wh = self.recurrent_matrix(radius)
         # One step reads z_t = [x_t, h_{t-1}, 1] through theta = [Wx; Wh; b], shape (D + H + 1, H):
         # a_t = z_t theta, h_t = tanh(a_t).
@@ -254,7 +254,7 @@ class RecurrentLSTM:
         """As ``RecurrentNet.gradients``: ``per_step[T, k]`` is
         :math:`\\lVert \\partial L_T / \\partial h_k \\rVert` (``c_k`` held fixed), ``total[T]``
         the joint norm of :math:`\\partial L_T / \\partial (W_x, W_h, b)`."""
-        H, D, T_max = self.hidden, self.X.shape[1], self.max_length
+        H, T_max = self.hidden, self.max_length
         b = self.bias(forget_bias)
         theta = np.vstack([self.Wx, self.Wh, b[None, :]])  # a_t = z_t theta, z_t = [x_t, h_{t-1}, 1]
         Z = theta.shape[0]
