@@ -99,19 +99,24 @@ HUB_PYTHON ?= $(firstword $(wildcard /usr/bin/python3) $(PYTHON))
 HUB_ENV := $(HUB_DIR)/env
 
 HUB_STAMP := $(HUB_ENV)/.installed
-# The environment holds a checkout's project (editable), named in the stamp: made again when
-# pyproject.toml changed or another checkout installed itself there last.
+# Every account's server runs from this environment, so it holds copies, readable by all, of the
+# project (installed, not editable: a checkout may be private to its owner) and of the recipe's
+# server settings (share/nncourse-hub). Made again when any of them changed, or when another
+# checkout, named in the stamp, installed itself there last.
+HUB_SOURCES := pyproject.toml $(shell git ls-files autograder nncourse deploy/jupyterhub 2>/dev/null)
 ifneq ($(shell cat $(HUB_STAMP) 2>/dev/null),$(CURDIR))
 .PHONY: $(HUB_STAMP)
 endif
 
 hub-env: $(HUB_STAMP)
 
-$(HUB_STAMP): pyproject.toml
+$(HUB_STAMP): $(HUB_SOURCES)
 	test -x $(HUB_ENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_ENV)
 	$(HUB_ENV)/bin/python -m pip install --quiet --upgrade pip
 	printf '[egg_info]\negg_base = $(HUB_ENV)\n[build]\nbuild_base = $(HUB_ENV)/build\n' > $(HUB_ENV)/setuptools.cfg
-	DIST_EXTRA_CONFIG=$(HUB_ENV)/setuptools.cfg $(HUB_ENV)/bin/python -m pip install --quiet -e '.[hub]'
+	DIST_EXTRA_CONFIG=$(HUB_ENV)/setuptools.cfg $(HUB_ENV)/bin/python -m pip install --quiet '.[hub]'
+	rm -rf $(HUB_ENV)/share/nncourse-hub && mkdir -p $(HUB_ENV)/share \
+	  && cp -R deploy/jupyterhub $(HUB_ENV)/share/nncourse-hub
 	chmod -R a+rX $(HUB_DIR)
 	echo '$(CURDIR)' > $@
 

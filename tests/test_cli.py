@@ -1,4 +1,5 @@
 """The `autograder` command line: help on every command, clear errors on bad arguments."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -100,7 +101,8 @@ def test_grade_passes_its_options_and_exits_by_the_submissions_problems(calls, c
     assert calls["grade"] == [((UNIT,), dict(submissions=tmp_path, work_dir=REPO, root=REPO,
                                              cell_timeout=30, feedback=False,
                                              jobs=3, sandboxed=True, id_mapping=None,
-                                             all_submitted=False, times=None))]
+                                             all_submitted=False, times=None,
+                                             scheduler=None))]
     out, err = capsys.readouterr()
     assert f"{UNIT}: 1 submissions" in out and err == ""
     calls["report"].students[0].problems.append("corrupt notebook")
@@ -121,7 +123,8 @@ def test_regrade_prints_the_lost_points_and_refuses_an_unknown_student(calls, ca
     from autograder.sandbox import UNSANDBOXED
     assert main(["regrade", UNIT, "alice", "--timeout", "5", "--no-sandbox"]) == 0
     assert calls["grade"] == [((UNIT,), dict(work_dir=REPO, root=REPO, students=["alice"],
-                                             changed_only=False, cell_timeout=5, sandboxed=False))]
+                                             changed_only=False, cell_timeout=5, sandboxed=False,
+                                             jobs=os.cpu_count() or 1, scheduler=None))]
     out, err = capsys.readouterr()
     assert out == "alice: 1 / 3\n  test_b: dW is off\n"
     assert err == f"autograder regrade: WARNING: {UNSANDBOXED}\n"
@@ -140,7 +143,8 @@ def test_regrade_without_a_student_grades_what_changed_and_says_what_it_kept(cal
     report.unchanged = ["bob", "carol"]
     assert main(["regrade", UNIT]) == 0
     assert calls["grade"] == [((UNIT,), dict(work_dir=REPO, root=REPO, students=None,
-                                             changed_only=True, cell_timeout=None, sandboxed=True))]
+                                             changed_only=True, cell_timeout=None, sandboxed=True,
+                                             jobs=os.cpu_count() or 1, scheduler=None))]
     out = capsys.readouterr().out
     assert out.startswith(f"{UNIT}: graded again 1, kept 2 unchanged") and "3 submissions" in out
 

@@ -58,6 +58,8 @@ def why_not():
         return "the hub test creates local accounts and switches to them: it needs root"
     if not (HUB_ENV / "bin" / "jupyterhub").exists():
         return f"the hub's environment {HUB_ENV} is missing: run `make hub-env` (root)"
+    if not (course_hub.recipe(HUB_ENV) / "jupyterhub_config.py").exists():
+        return f"the hub's settings are missing from {HUB_ENV}: run `make hub-env` (root)"
     if not course_hub.PROXY.exists():
         return "configurable-http-proxy is missing: run `make proxy` (needs node and npm)"
     for tool in ("bwrap", "chromium", "useradd", "userdel", "chpasswd"):
@@ -85,7 +87,7 @@ class Hub:
         self.url, self.token, self.exchange, self.course = url, token, exchange, course
         # As in the instructor's server: the course environment and the hub's nbgrader settings.
         self.instructor_environment = {
-            "JUPYTER_CONFIG_PATH": str(course_hub.HERE / "config" / "common"),
+            "JUPYTER_CONFIG_PATH": str(course_hub.recipe(HUB_ENV) / "config" / "common"),
             "NNCOURSE_EXCHANGE": str(exchange), "PATH": f"{HUB_ENV / 'bin'}:/usr/bin:/bin",
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 

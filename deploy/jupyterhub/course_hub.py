@@ -130,6 +130,12 @@ def prepare_course(instructor):
     return course
 
 
+def recipe(environment):
+    """The copy of this folder in the course ``environment`` (made by `make hub-env`), readable by
+    every account: the servers read their settings there, not in a checkout that may be private."""
+    return Path(environment) / "share" / "nncourse-hub"
+
+
 def start_hub(state, environment, exchange, users, group, port=8000, api_port=8081,
               proxy_api_port=8001, proxy=PROXY, api_token=None, log=None):
     """Starts JupyterHub (this process's child) and waits until it answers; returns the process.
@@ -146,7 +152,8 @@ def start_hub(state, environment, exchange, users, group, port=8000, api_port=80
                  "NNCOURSE_PROXY": str(proxy), "NNCOURSE_API_TOKEN": api_token or ""}
     log = open(log or state / "jupyterhub.log", "ab")
     hub = subprocess.Popen([str(Path(environment) / "bin" / "jupyterhub"), "-f",
-                            str(HERE / "jupyterhub_config.py")], cwd=state, env=variables,
+                            str(recipe(environment) / "jupyterhub_config.py")], cwd=state,
+                           env=variables,
                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
