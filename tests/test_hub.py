@@ -287,8 +287,8 @@ def test_release_submit_grade_and_feedback_through_the_hub(hub, tmp_path):
     assert refused(BOB, f"import os; os.listdir({str(home(ALICE))!r})")  # her copy and secret
     forged = course_hub.as_user(BOB, [str(HUB_ENV / "bin" / "nbgrader"), "submit", UNIT,
                                       f"--student={ALICE}", f"--course={COURSE_ID}"],
-                                environment={"JUPYTER_CONFIG_PATH": str(course_hub.HERE / "config"
-                                                                        / "common"),
+                                environment={"JUPYTER_CONFIG_PATH": str(
+                                    course_hub.recipe(HUB_ENV) / "config" / "common"),
                                              "NNCOURSE_EXCHANGE": str(hub.exchange)})
     assert forged.returncode == 0, forged.stderr[-2000:]  # inbound/ takes it; collect refuses it
 
