@@ -219,7 +219,7 @@ def grade(unit, submissions=None, work_dir=None, root=None, progress=True, cell_
             raise stopping.GradingStopped(stop.signum, _what_was_kept(unit, work_dir, stop)) from None
     if class_report:
         from .report import after_grading  # reports/<unit>.html; never fails grading (one line)
-        after_grading(report, work_dir, announce=progress)
+        after_grading(report, work_dir, announce=progress, root=root)
     return report
 
 
@@ -325,7 +325,7 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
                 # (report.failures), saved in grades/<unit>.json by render_feedback; the run's own
                 # copy follows it.
                 started = time.perf_counter()
-                render_feedback(report, work_dir=work_dir, api=api,
+                render_feedback(report, work_dir=work_dir, root=root, api=api,
                                 students=set(graded) if partial else None)
                 report.feedback_seconds = time.perf_counter() - started  # for the benchmark
                 with stopping.deferred():
@@ -467,7 +467,7 @@ def _grade_on_cluster(unit, todo, kit, work_dir, graded_from, bar, record, clien
                              key=f"grade-{unit}-{student}-{run}", pure=False): student
                for student in todo}
     try:
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):  # not the default client's
             student = futures[future]
             try:
                 record(future.result())

@@ -174,8 +174,9 @@ def distribution(report):
 
 # --- similarity -----------------------------------------------------------------------------------
 
-def similarity_of(unit, work_dir, report):
-    """``similarity.Similarity`` of the graded code each student of ``report`` submitted."""
+def similarity_of(unit, work_dir, report, root=None):
+    """``similarity.Similarity`` of the graded code each student of ``report`` submitted, with the
+    reference of the course at ``root`` (default: the chosen course's)."""
     from .similarity import Submission, compare, graded_code
 
     graded = get_unit(unit).graded
@@ -184,7 +185,8 @@ def similarity_of(unit, work_dir, report):
         nnlib = Path(work_dir) / "submitted" / student.student_id / unit / "nnlib"
         if nnlib.is_dir():
             submissions.append(Submission(student.student_id, graded_code(nnlib, graded)))
-    reference = Submission(REFERENCE, graded_code(reference_dir(), graded))
+    reference = Submission(REFERENCE, graded_code(
+        reference_dir(Path(root) / "nnlib" if root is not None else None), graded))
     return compare(submissions, reference=reference)
 
 
@@ -426,16 +428,17 @@ class UnitReport:
     summary: str
 
 
-def write_unit_report(unit, work_dir=None, report=None):
+def write_unit_report(unit, work_dir=None, report=None, root=None):
     """Write ``reports/<unit>.html`` and its CSVs from the unit's current results (or ``report``,
-    already adjusted, as ``grade`` has it); returns a ``UnitReport`` with the text summary."""
+    already adjusted, as ``grade`` has it); returns a ``UnitReport`` with the text summary.
+    ``root``: the course whose reference the similarity compares with (default: the chosen one)."""
     work_dir = course_root(work_dir)
     get_unit(unit)
     if report is None:
         from .adjustments import current
         report = current(unit, work_dir)
     dist, stats = distribution(report), per_test(report)
-    sim = similarity_of(unit, work_dir, report)
+    sim = similarity_of(unit, work_dir, report, root)
     title = f"{unit}: class report"
     body = "\n".join([f"<h1>{_e(title)}</h1>",
                       f"<p>{_e(get_unit(unit).title)}. Scores as students see them (a grader's score "
@@ -485,11 +488,11 @@ def _summary(unit, report, dist, stats, sim, written):
     return "\n".join(lines)
 
 
-def after_grading(report, work_dir, announce=True):
+def after_grading(report, work_dir, announce=True, root=None):
     """The class report at the end of ``grade``/``regrade``: one line saying where it is, or why it
     could not be written. Never raises: grading has already saved its results."""
     try:
-        written = write_unit_report(report.unit, work_dir, report=report)
+        written = write_unit_report(report.unit, work_dir, report=report, root=root)
         line = f"class report: {written.page}"
     except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - never fails grading
         line = f"class report not written ({type(error).__name__}: {error}); `autograder report " \

@@ -89,7 +89,7 @@ def main(count=200, sequential=False, unit=UNIT):
 
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
         scratch = Path(scratch)
-        release = build_unit(unit, scratch / "release", work_dir=scratch / "build")
+        release = build_unit(unit, scratch / "release", work_dir=scratch / "build", root=REPO)
         submissions = scratch / "submissions"
         # The mistakes are unit 04's functions; another unit's class is its reference and its
         # untouched release, half and half (for its cost per submission, not its verdicts).
@@ -116,7 +116,7 @@ def main(count=200, sequential=False, unit=UNIT):
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the --no-sandbox warning: we asked for it
-                report = grade(unit, submissions=submissions, work_dir=work, progress=True,
+                report = grade(unit, submissions=submissions, work_dir=work, root=REPO, progress=True,
                                cell_timeout=10, jobs=jobs, feedback=True, sandboxed=sandboxed,
                                scheduler=cluster.scheduler_address if cluster else None)
             seconds[label] = time.perf_counter() - start

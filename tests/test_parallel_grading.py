@@ -21,6 +21,7 @@ from autograder.stopping import descendants
 from simulated_class import grade_class, make_submission
 
 UNIT = "04_single_layer_gradients"
+REPO = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 STUDENTS = {
@@ -100,25 +101,28 @@ def graded_on_dask(graded_twice, tmp_path_factory):
     sequential = graded_twice[0]
     work = tmp_path_factory.mktemp("dask")
     same_course(sequential["work"], work)
-    # The workers start in an empty folder, with no course in sight: a task must carry all they
-    # need (the kit and the submission), as on a cluster without a shared file system.
-    elsewhere, here = tmp_path_factory.mktemp("worker-folder"), os.getcwd()
+    # Everything runs in an empty folder, with no course in sight: the workers must get all they
+    # need from their tasks (the kit and the submission), as on a cluster without a shared file
+    # system, and the grading process uses the course it is given.
+    elsewhere, here = tmp_path_factory.mktemp("elsewhere"), os.getcwd()
     os.chdir(elsewhere)
     try:
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=50)
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=None, silence_logs=50) as cluster, \
+                distributed.Client(cluster, set_as_default=False) as client:
+            assert set(client.run(os.getcwd).values()) == {str(elsewhere)}
+            # grade() must use its own client: none is the default here, as in `autograder grade`
+            killed = []
+            killer = threading.Thread(target=_kill_a_worker_mid_task, args=(client, killed))
+            killer.start()
+            try:
+                report = grade(UNIT, submissions=sequential["submissions"], work_dir=work,
+                               root=REPO, progress=False, cell_timeout=8,
+                               scheduler=cluster.scheduler_address)
+            finally:
+                killer.join()
     finally:
         os.chdir(here)
-    with cluster, distributed.Client(cluster) as client:
-        assert set(client.run(os.getcwd).values()) == {str(elsewhere)}
-        killed = []
-        killer = threading.Thread(target=_kill_a_worker_mid_task, args=(client, killed))
-        killer.start()
-        try:
-            report = grade(UNIT, submissions=sequential["submissions"], work_dir=work,
-                           progress=False, cell_timeout=8, scheduler=cluster.scheduler_address)
-        finally:
-            killer.join()
     return report, work, killed
 
 
@@ -142,6 +146,9 @@ def test_a_dask_cluster_gives_the_same_grades_though_a_worker_died(graded_twice,
             assert {t.name: t.score for t in student.tests}.items() <= scores.items()
     assert all((work / "autograded" / s.student_id / UNIT / f"{UNIT}.ipynb").is_file()
                for s in report.students)
+    assert all((work / "feedback" / s.student_id / UNIT / "summary.html").is_file()
+               for s in report.students)
+    assert (work / "reports" / f"{UNIT}.html").is_file()
 
 
 def test_regrade_changes_one_student_and_keeps_the_others(graded_twice):
