@@ -14,16 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 
 def pytest_collection_modifyitems(config, items):
-    """The longest files first, and tests that grade need the sandbox (bubblewrap): where it
-    cannot run, they skip and say why."""
-    # `make test` hands whole files to its workers in this order: the files that grade a class
-    # (minutes each) go first, so that the many short files fill the end and no worker is left
-    # with a long one while the other has finished. A file's tests keep their order (a stable sort).
-    weight = {}
-    for item in items:
-        heavy = 2 if item.get_closest_marker("sandbox") else 1 if item.get_closest_marker("slow") else 0
-        weight[item.path] = max(weight.get(item.path, 0), heavy)
-    items.sort(key=lambda item: -weight[item.path])
+    """Tests that grade need the sandbox (bubblewrap); where it cannot run, they skip and say why."""
     marked = [item for item in items if item.get_closest_marker("sandbox")]
     if not marked:
         return
