@@ -15,15 +15,21 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent
 
 
-def _add_folder(digest, folder, pattern="*"):
-    """Every file of ``folder`` matching ``pattern``, any depth, by relative name and content; no
-    caches, no checkpoints, no symbolic link followed."""
+def files_below(folder, pattern="*"):
+    """``(relative name, path)`` of every file of ``folder`` matching ``pattern``, any depth, in
+    order: what grading reads of a folder (no caches, no checkpoints, no symbolic link followed)."""
     folder = Path(folder)
     for path in sorted(folder.rglob(pattern)):
         if path.is_symlink() or not path.is_file() or "__pycache__" in path.parts \
                 or ".ipynb_checkpoints" in path.parts:
             continue
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        yield path.relative_to(folder).as_posix(), path
+
+
+def _add_folder(digest, folder, pattern="*"):
+    """Every file ``files_below`` lists, by relative name and content."""
+    for name, path in files_below(folder, pattern):
+        digest.update(name.encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
 
 

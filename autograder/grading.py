@@ -289,10 +289,12 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
                     grading_task.record(result, unit, work_dir, api)
                     graded[result.result.student_id] = result.result
 
-                on_cluster = (_grade_on_cluster, client) if client else \
-                    (_grade_in_workers, jobs, log_path, scratch)
-                killed = on_cluster[0](unit, todo, kit, work_dir, graded_from, bar, record,
-                                       *on_cluster[1:])
+                if client:
+                    killed = _grade_on_cluster(unit, todo, kit, work_dir, graded_from, bar, record,
+                                               client)
+                else:
+                    killed = _grade_in_workers(unit, todo, kit, work_dir, graded_from, bar, record,
+                                               jobs, log_path, scratch)
                 for student in killed:
                     graded[student] = StudentResult(student, [TestResult(name, 0.0, points,
                                                                          WORKER_KILLED)

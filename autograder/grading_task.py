@@ -70,13 +70,9 @@ class Graded:
 
 
 def _files_below(folder, pattern="*"):
-    """``{relative path: bytes}`` of the regular files below ``folder``: no symbolic link (it
-    could point anywhere), no caches or checkpoints."""
-    folder = Path(folder)
-    return {path.relative_to(folder).as_posix(): path.read_bytes()
-            for path in sorted(folder.rglob(pattern))
-            if path.is_file() and not path.is_symlink()
-            and not {"__pycache__", ".ipynb_checkpoints"} & set(path.parts)}
+    """``{relative path: bytes}`` of the files ``fingerprint.files_below`` lists: the same files
+    a submission's fingerprint covers, no symbolic link (it could point anywhere)."""
+    return {name: path.read_bytes() for name, path in fingerprint.files_below(folder, pattern)}
 
 
 def _write_files(folder, files):

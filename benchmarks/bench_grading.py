@@ -15,7 +15,6 @@ reading scores, feedback).
 Run: `.venv/bin/python benchmarks/bench_grading.py [N] [--sequential] [--unit NN]`
 (default N: 200; --unit takes an id or its start, e.g. 08).
 """
-import hashlib
 import os
 import resource
 import shutil
@@ -33,7 +32,7 @@ from autograder.grading import grade  # noqa: E402
 from autograder.grading_task import SECRET  # noqa: E402
 from autograder.timings import STAGES  # noqa: E402
 from benchmarks.common import machine_summary  # noqa: E402
-from simulated_class import make_submission  # noqa: E402
+from simulated_class import file_hashes, make_submission  # noqa: E402
 
 UNIT = "04_single_layer_gradients"
 KINDS = [
@@ -50,11 +49,6 @@ ONCE = [
     ("memory_hog", {"regions": [("functional", "tanh_derivative",
                                  "hog = [bytearray(10 ** 8) for _ in range(10 ** 4)]")]}),
 ]
-
-
-def hashes(folder):
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def cpu_seconds():
@@ -98,7 +92,7 @@ def main(count=200, sequential=False, unit=UNIT):
         plan = once + [kinds[index % len(kinds)] for index in range(count - len(once))]
         for index, (kind, options) in enumerate(plan):
             make_submission(release, submissions / f"s{index:03d}_{kind}" / unit, **options)
-        before = hashes(submissions)
+        before = file_hashes(submissions)
         print(f"{count} submissions of {unit}; machine: {machine_summary()}, "
               f"load average {os.getloadavg()[0]:.1f} before")
         runs = [("--jobs 2", 2, True, None), ("--scheduler (Dask LocalCluster, 2 workers)", 2, True,
@@ -152,7 +146,7 @@ def main(count=200, sequential=False, unit=UNIT):
                     if ours != theirs:
                         print(f"  {label} differs from {first_label} for {student}: {ours} "
                               f"instead of {theirs}")
-        print("submitted files unchanged:", hashes(submissions) == before)
+        print("submitted files unchanged:", file_hashes(submissions) == before)
 
 
 if __name__ == "__main__":

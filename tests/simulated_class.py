@@ -65,6 +65,15 @@ def make_submission(release, destination, reference=True, regions=(), notebook=N
     return destination
 
 
+def file_hashes(folder):
+    """``{relative path: sha256}`` of every file below ``folder``: equal before and after grading
+    when grading changed nothing there."""
+    import hashlib
+
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+
+
 def grade_class(unit, scratch, students, cell_timeout=10, jobs=2):
     """Release ``unit`` into ``scratch``, build each student with ``students[name](release, folder)``
     (returning nothing; it writes the submission into ``folder``), grade them all with real nbgrader,
@@ -72,8 +81,6 @@ def grade_class(unit, scratch, students, cell_timeout=10, jobs=2):
 
     Returns ``{"report", "students" (by id), "submissions", "before" (file hashes), "work"}``.
     """
-    import hashlib
-
     from autograder.build import build_unit
     from autograder.grading import grade
 
@@ -83,12 +90,8 @@ def grade_class(unit, scratch, students, cell_timeout=10, jobs=2):
     for name, build in students.items():
         build(release, submissions / name / unit)
 
-    def hashes():
-        return {path.relative_to(submissions).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-                for path in sorted(submissions.rglob("*")) if path.is_file()}
-
-    before = hashes()
+    before = file_hashes(submissions)
     report = grade(unit, submissions=submissions, work_dir=scratch / "work", progress=False,
                    cell_timeout=cell_timeout, jobs=jobs)
     return {"report": report, "students": {s.student_id: s for s in report.students},
-            "submissions": submissions, "before": before, "after": hashes(), "work": scratch / "work"}
+            "submissions": submissions, "before": before, "after": file_hashes(submissions), "work": scratch / "work"}

@@ -1,7 +1,6 @@
 """Grading in parallel, locally or on a Dask cluster, gives the same grades (a worker killed
 mid-task included); regrade and export work on the saved results."""
 import csv
-import hashlib
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ from autograder.export import export
 from autograder.grading import grade
 from autograder.grading_task import SECRET
 from autograder.stopping import descendants
-from simulated_class import grade_class, make_submission
+from simulated_class import file_hashes, grade_class, make_submission
 
 UNIT = "04_single_layer_gradients"
 REPO = Path(__file__).resolve().parents[1]
@@ -66,11 +65,6 @@ def verdicts(report):
     """Every test's score and message, and each submission's problems."""
     return {s.student_id: ([(t.name, t.score, t.message) for t in s.tests], s.problems)
             for s in report.students}
-
-
-def hashes(folder):
-    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
 
 
 def test_parallel_grading_gives_the_same_grades(graded_twice):
@@ -135,8 +129,9 @@ def test_a_dask_cluster_gives_the_same_grades_though_a_worker_died(graded_twice,
     hog = {t.name: t for t in report.students[[s.student_id for s in report.students]
                                               .index("memory_hog")].tests}
     assert hog["test_tanh_derivative"].score == 0
-    assert hashes(sequential["submissions"]) == sequential["before"]  # nothing submitted changed
-    assert hashes(work / "submitted") == hashes(sequential["work"] / "submitted")
+    # Nothing submitted changed.
+    assert file_hashes(sequential["submissions"]) == sequential["before"]
+    assert file_hashes(work / "submitted") == file_hashes(sequential["work"] / "submitted")
     # The one writer: the gradebook and the autograded notebooks are this course's, complete.
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{work / 'gradebook.db'}") as gradebook:
