@@ -343,11 +343,11 @@ def import_roster(path, work_dir):
     the number of students. The whole file is checked before anything is written."""
     from nbgrader.api import Gradebook
 
-    from .nbgrader_api import ensure_tools_on_path
+    from .nbgrader_api import ready_for_new_gradebooks
     from .settings import course_config
 
     rows = read_roster(path)
-    ensure_tools_on_path()  # a new gradebook is made by nbgrader's migrations (alembic)
+    ready_for_new_gradebooks()
     directory = course_config(work_dir=work_dir).CourseDirectory
     with Gradebook(directory.db_url, directory.course_id) as gradebook:
         for row in rows:

@@ -189,12 +189,12 @@ def test_nbgraders_late_penalty_stage_applies_the_course_policy(tmp_path):
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import AssignLatePenalties
 
-    from autograder.nbgrader_api import ensure_tools_on_path
+    from autograder.nbgrader_api import ready_for_new_gradebooks
     from autograder.preprocessors import ApplyDeadlines
     from autograder.settings import course_config
 
     (tmp_path / DEADLINES_FILE).write_text(DEADLINES)
-    ensure_tools_on_path()
+    ready_for_new_gradebooks()
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     with Gradebook(url, COURSE_ID) as gradebook:
         gradebook.add_assignment(UNIT)

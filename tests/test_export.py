@@ -34,9 +34,9 @@ def gradebook_with_a_manual_grade(work):
     set to 1.5 by hand with a comment, and a comment on a cell that is not a test."""
     from nbgrader.api import Gradebook
 
-    from autograder.nbgrader_api import ensure_tools_on_path
+    from autograder.nbgrader_api import ready_for_new_gradebooks
 
-    ensure_tools_on_path()  # a new gradebook runs nbgrader's migrations (the alembic command)
+    ready_for_new_gradebooks()
     with Gradebook(f"sqlite:///{work / 'gradebook.db'}", COURSE_ID) as gradebook:
         gradebook.add_assignment(UNIT)
         gradebook.add_notebook(UNIT, UNIT)

@@ -96,13 +96,13 @@ def stale_grading(work):
     copy, its feedback page and a submission with a score in the gradebook."""
     from nbgrader.api import Gradebook
 
-    from autograder.nbgrader_api import ensure_tools_on_path, make_api
+    from autograder.nbgrader_api import ready_for_new_gradebooks, make_api
 
     for path in (work / "autograded" / "empty" / UNIT / f"{UNIT}.ipynb",
                  work / "feedback" / "empty" / UNIT / f"{UNIT}.html"):
         path.parent.mkdir(parents=True)
         path.write_text("{}")
-    ensure_tools_on_path()
+    ready_for_new_gradebooks()
     # The unit's cells in the gradebook, as grading records them (nbgrader's own step).
     api = make_api(work_dir=work, release_dir=work / ".autograder" / "release")
     assert api.generate_assignment(UNIT, force=True, create=True)["success"]
