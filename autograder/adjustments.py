@@ -35,9 +35,10 @@ class GradebookRecords:
     due: dict = field(default_factory=dict)
 
 
-def read_gradebook(units, work_dir):
+def read_gradebook(units, work_dir, students=None):
     """The manual scores, comments, student names and due dates of ``units`` in
-    ``work_dir/gradebook.db``, opened read-only; empty ``GradebookRecords`` without a gradebook."""
+    ``work_dir/gradebook.db``, opened read-only; empty ``GradebookRecords`` without a gradebook.
+    With ``students``, the scores and comments of only those (one feedback page needs one)."""
     from .settings import COURSE_ID
 
     path = Path(work_dir).resolve() / "gradebook.db"
@@ -60,6 +61,8 @@ def read_gradebook(units, work_dir):
             if due is not None:
                 records.due[unit] = due.replace(tzinfo=timezone.utc)
             for student in records.students:
+                if students is not None and student not in students:
+                    continue
                 try:
                     notebook = gradebook.find_submission_notebook(unit, unit, student)
                 except MissingEntry:
@@ -102,7 +105,9 @@ def submission_time(work_dir, unit, student):
 def adjust(report, work_dir, records=None, deadlines=None):
     """Apply the gradebook's manual scores and comments, and the late policy, to ``report``'s
     students, in place. Returns whether anything changed."""
-    records = records if records is not None else read_gradebook([report.unit], work_dir)
+    if records is None:
+        records = read_gradebook([report.unit], work_dir,
+                                 students={student.student_id for student in report.students})
     deadlines = deadlines if deadlines is not None else load_deadlines(work_dir)
     before = results.dumps(report)
     for student in report.students:

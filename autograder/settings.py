@@ -109,6 +109,7 @@ def configure(c, root=None, work_dir=None, cell_timeout=CELL_TIMEOUT, sandboxed=
 
     # generate_feedback replaces feedback/<student>/<unit>/ whole; its last stage writes the
     # student's summary.html there again, from grades/<unit>.json.
+    c.GenerateFeedback.exporter_class = "autograder.feedback_exporter.FeedbackHTMLExporter"
     c.GenerateFeedback.preprocessors = [
         "nbgrader.preprocessors.GetGrades",
         "autograder.preprocessors.HideHiddenTests",

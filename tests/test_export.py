@@ -234,3 +234,16 @@ def test_export_command_takes_a_unit_or_all(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["export", "--all", "--format", "gradescope"]) == 2
     assert "one unit at a time" in capsys.readouterr().err
+
+
+def test_one_students_records_are_read_without_the_others(tmp_path):
+    """A feedback page reads its student's grades only (a class's pages would read the class once
+    per page otherwise), and finds the same as a read of the whole class."""
+    gradebook_with_a_manual_grade(tmp_path)
+    everyone = read_gradebook([UNIT], tmp_path)
+    bob = read_gradebook([UNIT], tmp_path, students={"bob"})
+    assert bob.comments == {(UNIT, "bob"): {"notes": "tidy work"}}
+    assert bob.scores == {}
+    assert everyone.comments[UNIT, "bob"] == bob.comments[UNIT, "bob"]
+    assert everyone.scores == {(UNIT, "alice", "test_fit"): 1.5}
+    assert bob.students == everyone.students  # names, for any export

@@ -21,6 +21,7 @@ class WriteSummaryPage(NbGraderPreprocessor):
         work_dir = converter_of(self).coursedir.root
         try:
             report = results.load(unit, work_dir)
+            report.students = [s for s in report.students if s.student_id == student_id]
             adjust(report, work_dir)  # the formgrader's grades and comments, the late penalty
         except FileNotFoundError:
             self.log.warning("No summary page for %s: %s has not been graded by `autograder grade`",
@@ -30,10 +31,9 @@ class WriteSummaryPage(NbGraderPreprocessor):
             self.log.error("No summary page for %s: grades/%s.json or deadlines.toml cannot be "
                            "read (%s)", student_id, unit, error)
             return nb, resources
-        student = next((s for s in report.students if s.student_id == student_id), None)
-        if student is None:
+        if not report.students:
             self.log.warning("No summary page for %s: not in grades/%s.json", student_id, unit)
         else:
-            write_summary_page(destination_folder(self, resources), unit, student,
+            write_summary_page(destination_folder(self, resources), unit, report.students[0],
                                load_deadlines(work_dir).policy)
         return nb, resources
