@@ -12,7 +12,11 @@ sandbox (``autograder.sandbox``), whatever kernel the notebook names:
   from inside (its connection file is shown read-only);
 - interrupts (a cell's time-out) go as a message on the control channel: a signal would reach
   bubblewrap, not the kernel inside its PID namespace;
-- as root (where RLIMIT_NPROC does not bind), a cgroup caps its processes, as for the judge.
+- as root (where RLIMIT_NPROC does not bind), a cgroup caps its processes, as for the judge;
+- it starts warm: forked by this worker's kernel server, in namespaces of its own, with the
+  imports every kernel does already done (``autograder.warm_kernel``); where the server cannot
+  run, cold, as a fresh interpreter in a fresh sandbox (the run's log says why). Its working
+  folder is then ``/home/student/work`` instead of the host's path.
 
 Without the sandbox (``--no-sandbox``) it starts the same limited kernel directly, over TCP.
 """
@@ -27,7 +31,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool
 
-from . import sandbox
+from . import sandbox, warm_kernel
 from .limited_kernel import PROCESSES
 
 
@@ -68,10 +72,25 @@ class SandboxedKernelManager(AsyncKernelManager):
             read_only={self.connection_file: CONNECTION_VIEW}))
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        await super()._async_launch_kernel(kernel_cmd, **kw)
-        if self.sandboxed:
+        if not self.sandboxed:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        try:
+            server = warm_kernel.server()
+        except warm_kernel.KernelServerUnavailable as error:
+            _say_once(f"grading kernels start cold: {error}")
+            server = None
+        if server is None:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
             root = await _sandbox_root(self.provisioner.process.pid)
-            self.ip = f"{root}{SOCKETS}"  # the same sockets, as the grader reaches them
+        else:
+            kernel = server.start(Path(self.connection_file).read_text(), self._copy_from,
+                                  self._process_group)
+            # jupyter_client's local provisioner handles it as the process it would have started.
+            self.provisioner.process, self.provisioner.pid, self.provisioner.pgid = \
+                kernel, kernel.pid, None
+            self._reconcile_connection_info(self.provisioner.connection_info)
+            root = f"/proc/{kernel.pid}/root"
+        self.ip = f"{root}{SOCKETS}"  # the same sockets, as the grader reaches them
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
@@ -81,6 +100,16 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self._private_folder is not None:
             shutil.rmtree(self._private_folder, ignore_errors=True)
             self._private_folder = None
+
+
+_said = set()
+
+
+def _say_once(message):
+    """``message`` on stderr (the run's log), once per worker."""
+    if message not in _said:
+        _said.add(message)
+        print(f"autograder: {message}", file=sys.stderr)
 
 
 async def _sandbox_root(bwrap_pid):

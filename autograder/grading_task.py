@@ -172,7 +172,8 @@ def grade_submission(kit, submission):
         stopping.starting(submission.student)
         kit_folder = _unpack(kit, _worker_folder())
         reference.reference_nnlib(kit_folder / "nnlib")  # the hidden tests' and the judge's
-        work_dir = Path(tempfile.mkdtemp(prefix="grading-", dir=_worker_folder()))
+        # Named for the worker's PID: which process grades whom can be seen in the folder.
+        work_dir = Path(tempfile.mkdtemp(prefix=f"grading-{os.getpid()}-", dir=_worker_folder()))
         try:
             return _grade_in(work_dir, kit, kit_folder, submission, read_result)
         finally:

@@ -94,20 +94,25 @@ def _read_only(path):
     return ["--ro-bind-try", path, path]
 
 
-def wrap(command, *, copy_from=None, workdir, read_only=None, environment=None):
+def wrap(command, *, copy_from=None, workdir, read_only=None, environment=None,
+         keep_capabilities=False):
     """``command`` as a bubblewrap command line.
 
     ``copy_from`` is a host folder copied (by a trusted ``cp`` before ``command`` starts) into a
     fresh tmpfs at ``workdir``, which becomes the working folder; the original is only read.
     ``read_only`` maps more host paths to where they appear inside (the kernel's connection file);
     ``environment`` is added to the few variables passed through. Nothing of the host is writable.
+    ``keep_capabilities`` is for the warm kernel server only (``autograder.warm_kernel``), which
+    runs no student code itself: it keeps its capabilities in the sandbox's user namespace, to give
+    each kernel it forks namespaces of its own, and disables nested user namespaces itself.
     """
     workdir = Path(workdir)
     shown = [*_python_folders(), *PACKAGE_DIRS]
     if any(folder == workdir or folder.is_relative_to(workdir) for folder in shown):
         raise ValueError(f"the sandbox's working folder {workdir} would hide {shown}")
-    arguments = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--cap-drop", "ALL",
-                 "--disable-userns", "--hostname", "sandbox", "--clearenv",
+    privileges = ["--cap-add", "ALL"] if keep_capabilities else ["--cap-drop", "ALL", "--disable-userns"]
+    arguments = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", *privileges,
+                 "--hostname", "sandbox", "--clearenv",
                  # First the private tmpfs: what is bound next may live under /tmp on the host.
                  "--proc", "/proc", "--dev", "/dev",
                  "--size", str(TMP_BYTES), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",

@@ -3,7 +3,9 @@
 The class mixes correct submissions, plausible mistakes, crashes, one that hangs and one that
 exhausts memory. It is graded with --jobs 2 in the sandbox, on a Dask LocalCluster of 2 worker
 processes in the sandbox (--scheduler; its time as a ratio of the --jobs 2 run's), with --jobs 2
-without the sandbox (--no-sandbox), and, with --sequential, with --jobs 1 in the sandbox.
+without the sandbox (--no-sandbox), with --sequential also with --jobs 1 in the sandbox, and with
+--cold also with --jobs 2 in the sandbox on cold kernels (AUTOGRADER_WARM_KERNELS=0: a fresh
+interpreter per notebook instead of one forked from the worker's kernel server).
 
 Prints each wall-clock time and seconds per submission; CPU seconds per submission, counted two
 ways: the machine's (all its processes, from /proc/stat: counts the sandboxed kernels and judges,
@@ -12,7 +14,7 @@ process's and its children's; the sandbox's cost per submission; checks that eve
 identical grades (every score and message) and that no submitted file changed; for each run, where
 the time goes by stage (kernel start and stop, cell execution, judge, nbgrader's other steps,
 reading scores, feedback).
-Run: `.venv/bin/python benchmarks/bench_grading.py [N] [--sequential] [--unit NN]`
+Run: `.venv/bin/python benchmarks/bench_grading.py [N] [--sequential] [--cold] [--unit NN]`
 (default N: 200; --unit takes an id or its start, e.g. 08).
 """
 import os
@@ -78,7 +80,7 @@ def print_breakdown(report):
                                                 for stage, spent in totals.items()))
 
 
-def main(count=200, sequential=False, unit=UNIT):
+def main(count=200, sequential=False, unit=UNIT, cold=False):
     from distributed import LocalCluster
 
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
@@ -98,8 +100,11 @@ def main(count=200, sequential=False, unit=UNIT):
         runs = [("--jobs 2", 2, True, None), ("--scheduler (Dask LocalCluster, 2 workers)", 2, True,
                                               "dask"), ("--jobs 2 --no-sandbox", 2, False, None)]
         runs += [("--jobs 1", 1, True, None)] * sequential
+        runs += [("--jobs 2, cold kernels", 2, True, None)] * cold
         tables, seconds = {}, {}
         for label, jobs, sandboxed, scheduler in runs:
+            if "cold" in label:  # read by the workers this run starts
+                os.environ["AUTOGRADER_WARM_KERNELS"] = "0"
             work = scratch / f"work{len(tables)}"
             if tables:  # the same course: the judge probes each submission on the same seed
                 (work / SECRET).parent.mkdir(parents=True)
@@ -114,6 +119,7 @@ def main(count=200, sequential=False, unit=UNIT):
                                cell_timeout=10, jobs=jobs, feedback=True, sandboxed=sandboxed,
                                scheduler=cluster.scheduler_address if cluster else None)
             seconds[label] = time.perf_counter() - start
+            os.environ.pop("AUTOGRADER_WARM_KERNELS", None)
             cpu, machine = cpu_seconds() - cpu_before, machine_cpu_seconds() - machine_before
             if cluster:
                 cluster.close()
@@ -128,6 +134,9 @@ def main(count=200, sequential=False, unit=UNIT):
             print_breakdown(report)
         dask = seconds["--scheduler (Dask LocalCluster, 2 workers)"]
         print(f"Dask LocalCluster / local pool: {dask / seconds['--jobs 2']:.3f}x the wall time")
+        if cold:
+            print(f"warm / cold kernels: {seconds['--jobs 2'] / seconds['--jobs 2, cold kernels']:.3f}x "
+                  "the wall time")
         cost = (seconds["--jobs 2"] - seconds["--jobs 2 --no-sandbox"]) * 2 / count
         print(f"sandbox cost: {cost:+.3f} s of worker time per submission "
               f"({seconds['--jobs 2'] / seconds['--jobs 2 --no-sandbox']:.3f}x the wall time)")
@@ -153,4 +162,5 @@ if __name__ == "__main__":
     numbers = [argument for argument in sys.argv[1:] if argument.isdigit()]
     chosen = sys.argv[sys.argv.index("--unit") + 1] if "--unit" in sys.argv else UNIT
     main(int(numbers[0]) if numbers else 200, sequential="--sequential" in sys.argv,
+         cold="--cold" in sys.argv,
          unit=next(unit for unit in UNIT_IDS if unit.startswith(chosen)))

@@ -74,7 +74,8 @@ def test_parallel_grading_gives_the_same_grades(graded_twice):
 
 
 def _kill_a_worker_mid_task(client, killed):
-    """SIGKILL the first Dask worker process seen grading (it has a kernel or judge running)."""
+    """SIGKILL the first Dask worker process seen grading (a task, and a child process: its kernel
+    server, kernel or judge)."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not killed:
         pids = client.run(os.getpid)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder import sandbox
+from autograder.warm_kernel import KERNEL_FOLDER
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = REPO / "nnlib"
@@ -291,7 +292,8 @@ def test_the_grading_kernel_can_write_nothing_on_the_host(tmp_path):
     left_in_private_folder = asyncio.run(attempt())
     printed = "".join(message["content"].get("text", "") for message in outputs
                       if message["msg_type"] == "stream")
-    inside_tmpfs = ("/tmp", "/dev/shm", str(tmp_path / "submission"))
+    # Its working folder: the host's path (a cold kernel) or the warm kernel's own, each a tmpfs.
+    inside_tmpfs = ("/tmp", "/dev/shm", str(tmp_path / "submission"), KERNEL_FOLDER)
     writable = ast.literal_eval(printed.strip())
     assert writable and all(path.startswith(inside_tmpfs) for path in writable), writable
     assert left_in_private_folder == ["connection.json"]

@@ -7,7 +7,6 @@ file behind, record nothing, and leave the earlier results byte-identical; a lat
 uninterrupted one. A worker killed by the OS costs no student their grade.
 """
 import os
-import re
 import secrets
 import signal
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import sandbox
 from autograder.grading import grade
 from simulated_class import grade_class, make_submission
 
@@ -37,6 +37,7 @@ STUDENTS = {
 # What `autograder grade` runs, pointed at a work folder; the same signal handling (in grade()).
 DRIVER = """
 import sys
+from autograder import sandbox
 from autograder.grading import grade
 from autograder.stopping import GradingStopped
 try:
@@ -94,18 +95,16 @@ def describe(pid):
     return f"{pid} (parent {parent}): {command}"
 
 
+def workers_grading(temporary):
+    """``{student: worker PID}`` for the submissions workers are grading now: nbgrader's
+    autograded copy in a worker's private folder (``grading-<pid>-*``, in the run's temporary
+    folder; removed when done)."""
+    return {folder.name: int(folder.parents[1].name.split("-")[1])
+            for folder in Path(temporary).glob("**/grading-*/autograded/*")}
+
+
 def students_being_graded(temporary):
-    """Students whose submission has a grading kernel now: its sandbox names the folder it grades
-    in, a worker's private copy of the course in the run's temporary folder."""
-    pattern = re.compile(re.escape(f"{temporary}/") + r"[^\x00]*?/autograded/([^/\x00]+)/")
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                found.update(pattern.findall(Path(f"/proc/{entry}/cmdline").read_bytes().decode()))
-            except (OSError, UnicodeDecodeError):
-                continue
-    return found
+    return set(workers_grading(temporary))
 
 
 def start_run(work, jobs, token, log, temporary):
@@ -170,23 +169,35 @@ def test_the_next_run_after_a_stop_gives_the_uninterrupted_grades(graded_class, 
     assert len(runs) == 2  # the first run and this one: the stopped runs saved nothing
 
 
-def wait_for_kernel(temporary, folder, seconds=120):
-    """The PID of the bubblewrap process of the kernel executing in ``folder`` (a folder's end,
-    ``/autograded/<student>/``) below ``temporary``, once it runs (the worker may still be
+def has_a_kernel(worker):
+    """Whether ``worker`` runs a grading kernel now: a process its kernel server forked."""
+    def command(pid):
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return b""
+
+    children = sandbox.children_by_parent()
+    todo, found = [worker], []
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    parents = {child: parent for parent, kids in children.items() for child in kids}
+    return any(b"autograder.warm_kernel" in command(pid)
+               and b"autograder.warm_kernel" in command(parents.get(pid, 0)) for pid in found)
+
+
+def wait_for_kernel(temporary, student, seconds=120):
+    """The PID of the worker grading ``student`` once its kernel runs (the worker may still be
     preparing the submission, or judging it between two kernels)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
-            try:
-                command = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if command.startswith(b"bwrap") and re.search(
-                    re.escape(f"{temporary}/").encode() + rb"[^\x00]*" + re.escape(folder.encode()),
-                    command):
-                return pid
+        worker = workers_grading(temporary).get(student)
+        if worker is not None and has_a_kernel(worker):
+            return worker
         time.sleep(0.05)
-    raise AssertionError(f"no kernel ran in {folder} within {seconds} s")
+    raise AssertionError(f"no kernel ran for {student} within {seconds} s")
 
 
 def test_a_worker_killed_by_the_os_costs_no_student_their_grade(graded_class, tmp_path):
@@ -195,10 +206,9 @@ def test_a_worker_killed_by_the_os_costs_no_student_their_grade(graded_class, tm
     with open(tmp_path / "output", "w") as log:
         run = start_run(work, 2, secrets.token_hex(8), log, temporary=tmp_path / "tmp")
         being_graded = wait_for_second_submission(run, tmp_path / "tmp")
-        # The worker grading one of them: the parent of the kernel's sandbox naming its folder.
+        # The worker grading one of them, while its kernel runs.
         student = sorted(being_graded)[0]
-        kernel = wait_for_kernel(tmp_path / "tmp", f"/autograded/{student}/")
-        worker = int(Path(f"/proc/{kernel}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        worker = wait_for_kernel(tmp_path / "tmp", student)
         os.kill(worker, signal.SIGKILL)  # as the OOM killer would
         assert run.wait(timeout=300) == 0, (tmp_path / "output").read_text()
     output = (tmp_path / "output").read_text()

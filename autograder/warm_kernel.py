@@ -1,0 +1,428 @@
+"""Warm grading kernels: each submission's kernel is forked from an interpreter that has done the
+kernel's imports, in namespaces of its own.
+
+A cold kernel spends about a second of CPU before it runs the student's first line: starting
+Python, importing ipykernel, numpy and matplotlib. A grading worker instead keeps one *kernel
+server*: an interpreter with those imports done, in a bubblewrap sandbox of its own
+(``autograder.sandbox``) that never holds a submission. For each submission it forks a child,
+which
+
+- enters new mount, PID, IPC, network and UTS namespaces, and forks the kernel as PID 1 of its
+  PID namespace: whatever the kernel starts dies with it, and it can address no process outside;
+- mounts fresh, size-limited tmpfs on ``/tmp``, ``/dev/shm`` and its working folder and a fresh
+  ``/proc``: nothing an earlier submission wrote is there, and nothing it writes outlives it;
+- reads the submission's files from a socket of its own (the server never sees them, so no
+  copy of one submission can be found in the memory of the next);
+- drops every capability (bounding set included: an ``exec`` gives none back), sets
+  ``no_new_privs``, closes every descriptor it inherited, applies the kernel's resource limits
+  (``autograder.limited_kernel``), and only then runs ipykernel.
+
+The server is itself sandboxed like a cold kernel, with two differences its children need: it
+keeps its capabilities (in the sandbox's user namespace only, to make their namespaces), and
+instead of bubblewrap's ``--disable-userns`` it sets that user namespace's limit of nested user
+namespaces to 0 itself before it imports anything. It is not dumpable, so no process of its uid
+can read its memory through ``/proc`` or ``ptrace``.
+
+The worker talks to a kernel as to a process (``WarmKernel``: ``pid``, ``poll``, ``wait``,
+``send_signal``, ``kill``), so jupyter_client manages it as it manages a cold one.
+"""
+import array
+import contextlib
+import ctypes
+import io
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from pathlib import Path
+
+from . import sandbox
+
+KERNEL_FOLDER = "/home/student/work"  # the kernel's working folder, inside its sandbox
+CONNECTION_FOLDER = "/home/kernel"  # its connection file, read-only
+CONNECTION_FILE = f"{CONNECTION_FOLDER}/connection.json"
+START_SECONDS = 60
+
+# Linux constants (linux/sched.h, linux/mount.h, linux/prctl.h, linux/capability.h)
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 0x4000, 1 << 18
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 4, 24, 28
+PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
+# noroot, no_setuid_fixup, no_cap_ambient_raise, each locked, and keep_caps off and locked
+SECURE_NOROOT_AND_LOCKS = 0xEF
+MNT_DETACH = 2
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result, what):
+    if result != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"{what}: {os.strerror(number)}")
+
+
+def _mount(source, target, kind, flags, options=None):
+    _check(_libc.mount(source and source.encode(), target.encode(), kind and kind.encode(),
+                       ctypes.c_ulong(flags), options and options.encode()), f"mount {target}")
+
+
+# ---------------------------------------------------------------- inside the server's sandbox
+
+def _no_nested_user_namespaces():
+    """This user namespace's ``user.max_user_namespaces`` to 0 (bubblewrap's ``--disable-userns``
+    does the same with one more namespace). Where bubblewrap showed ``/proc/sys`` read-only (as
+    root), through a fresh ``/proc`` of our own."""
+    setting = "sys/user/max_user_namespaces"
+    try:
+        Path("/proc", setting).write_text("0")
+        return
+    except OSError:
+        pass
+    view = "/tmp/.setup-proc"
+    os.mkdir(view)
+    _mount("proc", view, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    try:
+        Path(view, setting).write_text("0")
+    finally:
+        _check(_libc.umount2(view.encode(), MNT_DETACH), "umount")
+        os.rmdir(view)
+
+
+def _warm_up():
+    """The imports every graded notebook's kernel does, and nothing that would start a thread or
+    draw (numpy's random state is made on first use, so each kernel gets its own)."""
+    if not os.environ.get("MPLBACKEND"):  # as ipykernel sets it, before matplotlib reads it
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    import ipykernel.debugger  # noqa: F401 - debugpy, a tenth of a second
+    import ipykernel.ipkernel  # noqa: F401
+    import ipykernel.kernelapp  # noqa: F401
+    import IPython.core.completer  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401
+    import matplotlib_inline.backend_inline  # noqa: F401
+    import numpy  # noqa: F401
+
+    if threading.active_count() != 1:  # fork copies only the calling thread
+        raise RuntimeError(f"the kernel server must not run threads: {threading.enumerate()}")
+
+
+def _receive(control):
+    """One request (a JSON line) and the socket that came with it, or ``(None, None)`` at EOF."""
+    descriptors = array.array("i")
+    data, ancillary, _, _ = control.recvmsg(65536, socket.CMSG_SPACE(descriptors.itemsize))
+    if not data:
+        return None, None
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            descriptors.frombytes(payload[:len(payload) - len(payload) % descriptors.itemsize])
+    if len(descriptors) != 1:
+        raise RuntimeError("a kernel request comes with exactly one socket")
+    return json.loads(data), socket.socket(fileno=descriptors[0])
+
+
+def serve(control_fd):
+    """The server's loop: a kernel for each request, until the worker closes the control socket."""
+    _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable")
+    _no_nested_user_namespaces()
+    _warm_up()
+    control = socket.socket(fileno=control_fd)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished kernels' monitors are reaped at once
+    control.sendall(b"ready\n")
+    while True:
+        request, job = _receive(control)
+        if request is None:
+            return
+        if os.fork() == 0:
+            code = 70
+            try:
+                control.close()
+                code = _monitor(job, request)
+            finally:
+                os._exit(code)
+        job.close()
+
+
+def _monitor(job, request):
+    """In the server's child: new namespaces, the kernel as their PID 1, its exit status sent."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS),
+           "unshare")
+    kernel = os.fork()
+    if kernel == 0:
+        code = 70
+        try:
+            code = _kernel(job, request)
+        except BaseException as error:  # noqa: BLE001 - said on stderr, the kernel never starts
+            print(f"autograder: the warm kernel could not start: {error!r}", file=sys.stderr)
+        finally:
+            os._exit(code)
+    job.sendall(json.dumps({"kernel": kernel}).encode() + b"\n")
+    _, status = os.waitpid(kernel, 0)
+    with contextlib.suppress(OSError):
+        job.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+    return 0
+
+
+def _read_exactly(job, count):
+    chunks, left = [], count
+    while left:
+        chunk = job.recv(min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the grading worker closed the kernel's socket")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _private_world(request):
+    """The kernel's own file system view: fresh tmpfs and /proc over everything writable."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    tmpfs = MS_NOSUID | MS_NODEV
+    _mount("tmpfs", "/tmp", "tmpfs", tmpfs, f"size={sandbox.TMP_BYTES},mode=1777")
+    _mount("tmpfs", "/dev/shm", "tmpfs", tmpfs, f"size={sandbox.TMP_BYTES},mode=1777")
+    # /home: read-only, holding the connection file and the working folder (a tmpfs of its own).
+    _mount("tmpfs", "/home", "tmpfs", tmpfs, "size=1m,mode=0755")
+    os.makedirs(KERNEL_FOLDER)
+    os.makedirs(CONNECTION_FOLDER)
+    Path(CONNECTION_FILE).write_text(request["connection"])
+    _mount("tmpfs", KERNEL_FOLDER, "tmpfs", tmpfs, f"size={sandbox.SCRATCH_BYTES},mode=0755")
+    _mount(None, "/home", None, MS_REMOUNT | MS_BIND | MS_RDONLY | tmpfs)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    for folder in ("sys", "sysrq-trigger", "irq", "bus"):  # read-only, as bubblewrap shows them
+        path = f"/proc/{folder}"
+        if os.path.exists(path):
+            _mount(path, path, None, MS_BIND | MS_REC)
+            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    os.makedirs("/tmp/matplotlib", exist_ok=True)
+
+
+def _drop_privileges():
+    """No capability now or after any ``exec``, and no way to gain one."""
+    _check(_libc.prctl(PR_SET_SECUREBITS, SECURE_NOROOT_AND_LOCKS, 0, 0, 0), "securebits")
+    capability = 0
+    while _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) == 0:
+        capability += 1
+    _check(_libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "ambient capabilities")
+    header = struct.pack("Ii", LINUX_CAPABILITY_VERSION_3, 0)
+    nothing = bytes(24)  # two {effective, permitted, inheritable} sets of 32 bits, all zero
+    _check(_libc.syscall(126 if os.uname().machine == "x86_64" else 91, header, nothing), "capset")
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _kernel(job, request):
+    """The kernel, PID 1 of its namespaces: its world, the submission, no privileges, ipykernel."""
+    _private_world(request)
+    _check(_libc.sethostname(b"sandbox", 7), "hostname")
+    keep = job.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    _drop_privileges()  # before reading a single byte of the submission
+    size = int(_read_line(job))
+    with tarfile.open(fileobj=io.BytesIO(_read_exactly(job, size))) as archive:
+        archive.extractall(KERNEL_FOLDER, filter="tar")
+    job.close()  # the student's code must not speak for the monitor
+    os.chdir(KERNEL_FOLDER)
+    from .limited_kernel import apply_limits
+
+    apply_limits()
+    # Dumpable again (the server is not): the worker reaches the kernel's sockets through
+    # /proc/<pid>/root, which needs it; nothing of the server's is left to read.
+    _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
+    sys.argv = [sys.executable, "-f", CONNECTION_FILE]
+    from ipykernel import kernelapp
+
+    try:
+        kernelapp.launch_new_instance(argv=["-f", CONNECTION_FILE])
+    except SystemExit as end:
+        return end.code if isinstance(end.code, int) else 1
+    return 0
+
+
+def _read_line(job):
+    line = b""
+    while not line.endswith(b"\n"):
+        byte = job.recv(1)
+        if not byte:
+            raise EOFError("the grading worker closed the kernel's socket")
+        line += byte
+    return line
+
+
+# ---------------------------------------------------------------- in the grading worker
+
+class KernelServerUnavailable(RuntimeError):
+    """The kernel server cannot run here; the message says why (grading uses cold kernels)."""
+
+
+class WarmKernel:
+    """A kernel forked by the server, handled like a ``subprocess.Popen``."""
+
+    stdin = stdout = stderr = None  # its output goes to the server's (the worker's log)
+
+    def __init__(self, pid, job):
+        self.pid, self._job, self.returncode = pid, job, None
+        self._buffer = b""
+
+    def _take_exit(self, block):
+        self._job.setblocking(block)
+        try:
+            while b"\n" not in self._buffer:
+                chunk = self._job.recv(4096)
+                if not chunk:  # the monitor is gone without a word: killed with the server
+                    self.returncode = -signal.SIGKILL if self.returncode is None else self.returncode
+                    return
+                self._buffer += chunk
+        except BlockingIOError:
+            return
+        finally:
+            self._job.setblocking(True)
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        self.returncode = json.loads(line)["exit"]
+
+    def poll(self):
+        if self.returncode is None:
+            self._take_exit(block=False)
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("warm kernel", timeout)
+            time.sleep(0.01)
+        self._job.close()
+        return self.returncode
+
+    def send_signal(self, signum):
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)  # PID 1 of its namespace: SIGKILL ends all it started
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self):
+        self.send_signal(signal.SIGKILL)  # as PID 1 of its namespace it would ignore SIGTERM
+
+
+class KernelServer:
+    """This worker's kernel server (a bubblewrap sandbox running ``serve``)."""
+
+    def __init__(self):
+        worker_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        command = sandbox.wrap([sys.executable, "-m", "autograder.warm_kernel",
+                                str(server_end.fileno())],
+                               workdir=KERNEL_FOLDER, keep_capabilities=True)
+        self.process = subprocess.Popen(command, pass_fds=[server_end.fileno()],
+                                        stdin=subprocess.DEVNULL, start_new_session=False)
+        server_end.close()
+        self.control = worker_end
+        self.control.settimeout(START_SECONDS)
+        try:
+            said = self.control.recv(64)
+        except OSError:
+            said = b""
+        self.control.settimeout(None)
+        if said != b"ready\n":
+            self.close()
+            raise KernelServerUnavailable(
+                f"the warm kernel server did not start (exit {self.process.poll()}); see the "
+                "run's log")
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def start(self, connection, folder, process_group=None):
+        """A kernel with the connection file text ``connection``, working on a copy of the host
+        ``folder``; joins the cgroup ``process_group`` before any of the student's code runs."""
+        worker_end, kernel_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        request = json.dumps({"connection": connection}).encode()
+        self.control.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                          array.array("i", [kernel_end.fileno()]))])
+        kernel_end.close()
+        worker_end.settimeout(START_SECONDS)
+        inside = json.loads(_read_line(worker_end))["kernel"]
+        pid = self._host_pid(inside)
+        if process_group is not None:
+            (Path(process_group) / "cgroup.procs").write_text(str(pid))
+        archive = _archive(folder)
+        worker_end.sendall(f"{len(archive)}\n".encode() + archive)
+        worker_end.settimeout(None)
+        return WarmKernel(pid, worker_end)
+
+    def _host_pid(self, inside):
+        """The host's PID of the kernel the server knows as ``inside`` (its ``NSpid`` line)."""
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            for pid in _descendants(self.process.pid):
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                numbers = next((line.split()[1:] for line in status.splitlines()
+                                if line.startswith("NSpid:")), [])
+                # ..., the server's namespace, the kernel's own (where it is 1)
+                if len(numbers) >= 3 and numbers[-2] == str(inside) and numbers[-1] == "1":
+                    return int(pid)
+            time.sleep(0.002)
+        raise RuntimeError("the warm kernel did not appear")
+
+    def close(self):
+        with contextlib.suppress(OSError):
+            self.control.close()
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        self.process.wait()
+
+
+def _descendants(pid):
+    children, found, todo = sandbox.children_by_parent(), [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _archive(folder):
+    """The files below ``folder`` as an uncompressed tar (symbolic links stay links)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for path in sorted(Path(folder).iterdir()):
+            archive.add(path, arcname=path.name)
+    return buffer.getvalue()
+
+
+_server = None
+_server_lock = threading.Lock()
+_unavailable = ""
+
+
+def server():
+    """This worker's running kernel server (started, or started again, here), or raises
+    ``KernelServerUnavailable``."""
+    global _server, _unavailable
+    if os.environ.get("AUTOGRADER_WARM_KERNELS") == "0":
+        raise KernelServerUnavailable("turned off (AUTOGRADER_WARM_KERNELS=0)")
+    with _server_lock:
+        if _unavailable:
+            raise KernelServerUnavailable(_unavailable)
+        if _server is None or not _server.alive():
+            try:
+                _server = KernelServer()
+            except (KernelServerUnavailable, OSError) as error:
+                _unavailable = str(error)
+                raise KernelServerUnavailable(_unavailable) from None
+        return _server
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
