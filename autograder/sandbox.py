@@ -1,7 +1,9 @@
 """The sandbox every process that runs student code starts in: bubblewrap (``bwrap``).
 
 At grading time a student's code runs in two places, the notebook's kernel and the judge's child.
-Both start through ``wrap``, which puts the command in a sandbox of its own:
+Both start through ``wrap``, which puts the command in a sandbox of its own (a warm kernel is
+forked by a kernel server started through ``wrap``, and gets the same isolation from namespaces of
+its own: ``autograder.warm_kernel``):
 
 - its own mount namespace holding only what Python needs, read-only (the system's ``/usr`` and
   libraries, a few files of ``/etc``, this interpreter and its environment, the installed course
