@@ -89,6 +89,14 @@ def _matplotlib_font_cache():
     return tuple(sorted(Path(matplotlib.get_cachedir()).glob("fontlist-v*.json")))
 
 
+def shown_folders():
+    """The host folders a sandbox shows read-only at their own path besides the system's: this
+    interpreter and its environment, and the course's installed packages."""
+    python = [folder for folder in _python_folders() if not any(
+        folder.is_relative_to(system) for system in SYSTEM if not os.path.islink(system))]
+    return [*python, *PACKAGE_DIRS]
+
+
 def _read_only(path):
     """Arguments showing the host ``path`` read-only at the same place (symlinks stay symlinks)."""
     if os.path.islink(path):
@@ -121,10 +129,7 @@ def wrap(command, *, copy_from=None, workdir, read_only=None, environment=None,
                  "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for path in SYSTEM + SYSTEM_ETC:
         arguments += _read_only(path)
-    for folder in _python_folders():
-        if not any(folder.is_relative_to(system) for system in SYSTEM if not os.path.islink(system)):
-            arguments += ["--ro-bind", str(folder), str(folder)]
-    for folder in PACKAGE_DIRS:
+    for folder in shown_folders():
         arguments += ["--ro-bind", str(folder), str(folder)]
     arguments += ["--size", str(SCRATCH_BYTES), "--tmpfs", str(workdir)]
     for host_path, inside in (read_only or {}).items():

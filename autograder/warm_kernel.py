@@ -53,7 +53,7 @@ START_SECONDS = 60
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 0x4000, 1 << 18
+MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 0x4000, 1 << 18
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 4, 24, 28
 PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 # noroot, no_setuid_fixup, no_cap_ambient_raise, each locked, and keep_caps off and locked
@@ -182,14 +182,30 @@ def _read_exactly(job, count):
     return b"".join(chunks)
 
 
+def _fresh_tmpfs(target, options):
+    """A fresh tmpfs at ``target`` that still shows, read-only, the folders of the sandbox below
+    it (a course installed under /tmp or /home): made aside, under /dev/shm, then moved."""
+    staging = "/dev/shm/.staging"
+    os.mkdir(staging)
+    _mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, options)
+    for folder in sandbox.shown_folders():
+        if folder.is_relative_to(target):
+            inside = staging + "/" + str(folder.relative_to(target))
+            os.makedirs(inside, exist_ok=True)
+            _mount(str(folder), inside, None, MS_BIND | MS_REC)
+            _mount(None, inside, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    _mount(staging, target, None, MS_MOVE)
+    os.rmdir(staging)
+
+
 def _private_world(request):
     """The kernel's own file system view: fresh tmpfs and /proc over everything writable."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     tmpfs = MS_NOSUID | MS_NODEV
-    _mount("tmpfs", "/tmp", "tmpfs", tmpfs, f"size={sandbox.TMP_BYTES},mode=1777")
     _mount("tmpfs", "/dev/shm", "tmpfs", tmpfs, f"size={sandbox.TMP_BYTES},mode=1777")
+    _fresh_tmpfs("/tmp", f"size={sandbox.TMP_BYTES},mode=1777")
     # /home: read-only, holding the connection file and the working folder (a tmpfs of its own).
-    _mount("tmpfs", "/home", "tmpfs", tmpfs, "size=1m,mode=0755")
+    _fresh_tmpfs("/home", "size=1m,mode=0755")
     os.makedirs(KERNEL_FOLDER)
     os.makedirs(CONNECTION_FOLDER)
     Path(CONNECTION_FILE).write_text(request["connection"])
