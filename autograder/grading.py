@@ -394,6 +394,9 @@ def _grade_in_workers(unit, todo, kit, work_dir, graded_from, bar, record, jobs,
                     except BrokenProcessPool:
                         broken.append(student)
                         continue
+                    # A signal raised inside a finalizer (SQLAlchemy's, while recording) is
+                    # swallowed by Python: it takes effect here.
+                    stopping.raise_if_stopped()
                     bar.set_postfix_str(student)
                     bar.update()
         except BaseException:
@@ -475,6 +478,7 @@ def _grade_on_cluster(unit, todo, kit, work_dir, graded_from, bar, record, clien
                 record(future.result())
             except KilledWorker:
                 given_up.append(student)
+            stopping.raise_if_stopped()  # as in _grade_in_workers
             bar.set_postfix_str(student)
             bar.update()
     except BaseException:
