@@ -42,7 +42,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import sandbox
+from . import sandbox, stopping
 
 KERNEL_FOLDER = "/home/student/work"  # the kernel's working folder, inside its sandbox
 CONNECTION_FOLDER = "/home/kernel"  # its connection file, read-only
@@ -296,7 +296,7 @@ class WarmKernel:
             while b"\n" not in self._buffer:
                 chunk = self._job.recv(4096)
                 if not chunk:  # the monitor is gone without a word: killed with the server
-                    self.returncode = -signal.SIGKILL if self.returncode is None else self.returncode
+                    self.returncode = -signal.SIGKILL
                     return
                 self._buffer += chunk
         except BlockingIOError:
@@ -381,7 +381,7 @@ class KernelServer:
         """The host's PID of the kernel the server knows as ``inside`` (its ``NSpid`` line)."""
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
-            for pid in _descendants(self.process.pid):
+            for pid in stopping.descendants(self.process.pid):
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:
@@ -400,15 +400,6 @@ class KernelServer:
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
         self.process.wait()
-
-
-def _descendants(pid):
-    children, found, todo = sandbox.children_by_parent(), [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def _archive(folder):

@@ -18,6 +18,7 @@ import pytest
 
 from autograder import sandbox
 from autograder.grading import grade
+from autograder.stopping import descendants
 from simulated_class import grade_class, make_submission
 
 UNIT = "01_linear_limits"
@@ -177,15 +178,11 @@ def has_a_kernel(worker):
         except OSError:
             return b""
 
-    children = sandbox.children_by_parent()
-    todo, found = [worker], []
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    parents = {child: parent for parent, kids in children.items() for child in kids}
+    parents = {child: parent for parent, kids in sandbox.children_by_parent().items()
+               for child in kids}
     return any(b"autograder.warm_kernel" in command(pid)
-               and b"autograder.warm_kernel" in command(parents.get(pid, 0)) for pid in found)
+               and b"autograder.warm_kernel" in command(parents.get(pid, 0))
+               for pid in descendants(worker))
 
 
 def wait_for_kernel(temporary, student, seconds=120):

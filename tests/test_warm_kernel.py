@@ -15,6 +15,7 @@ from nbclient import NotebookClient
 
 from autograder import sandbox, warm_kernel
 from autograder.grading_kernel import SandboxedKernelManager
+from autograder.stopping import descendants
 
 REPO = Path(__file__).resolve().parents[1]
 COURSE = [str(REPO / "nnlib"), str(REPO / "solutions"), str(REPO / ".git")]  # out of sight
@@ -143,7 +144,7 @@ def test_nothing_one_kernel_leaves_reaches_the_next(tmp_path, server):
     assert not (alice / "left-by-alice").exists()
     # On the host, nothing of alice's kernel is alive: only the server's own processes.
     assert all("left-by-alice" not in _command_line(pid)
-               for pid in warm_kernel._descendants(server.process.pid))
+               for pid in descendants(server.process.pid))
 
 
 def _command_line(pid):
@@ -173,7 +174,7 @@ def test_a_dead_server_is_started_again(tmp_path):
 
 
 def test_the_server_holds_no_capability_outside_its_sandbox_and_cannot_be_read(server):
-    pid = next(pid for pid in warm_kernel._descendants(server.process.pid)
+    pid = next(pid for pid in descendants(server.process.pid)
                if "autograder.warm_kernel" in _command_line(pid))
     status = Path(f"/proc/{pid}/status").read_text()
     assert "NSpid" in status and len(next(line for line in status.splitlines()
