@@ -18,7 +18,7 @@ import pytest
 
 from autograder import sandbox
 from autograder.grading import grade
-from autograder.stopping import descendants
+from autograder.stopping import descendants, wait_until_gone
 from simulated_class import grade_class, make_submission
 
 UNIT = "01_linear_limits"
@@ -100,8 +100,12 @@ def workers_grading(temporary):
     """``{student: worker PID}`` for the submissions workers are grading now: nbgrader's
     autograded copy in a worker's private folder (``grading-<pid>-*``, in the run's temporary
     folder; removed when done)."""
-    return {folder.name: int(folder.parents[1].name.split("-")[1])
-            for folder in Path(temporary).glob("**/grading-*/autograded/*")}
+    while True:
+        try:
+            return {folder.name: int(folder.parents[1].name.split("-")[1])
+                    for folder in Path(temporary).glob("*/grading-*/autograded/*")}
+        except FileNotFoundError:  # a worker removed its folder while we looked: look again
+            continue
 
 
 def students_being_graded(temporary):
@@ -143,6 +147,9 @@ def test_a_stopped_run_ends_at_once_and_records_nothing(graded_class, tmp_path, 
         finally:
             if run.poll() is None:
                 os.killpg(run.pid, signal.SIGKILL)
+    # The run's last processes (multiprocessing's resource tracker) exit when they see it gone;
+    # what is still running 2 s after the signal was left behind.
+    wait_until_gone(processes_of(token, work), seconds=max(sent + 2.0 - time.monotonic(), 0.0))
     leftovers = processes_of(token, work)
     output = (tmp_path / "output").read_text()
     assert took < 2.0, output
