@@ -5,11 +5,17 @@ test with the message of the hidden test that failed) and ``<unit>.html``, nbgra
 graded notebook, with hidden test code replaced by a comment and tracebacks cut to their message
 (``autograder.preprocessors``).
 """
+import functools
 import html
+import multiprocessing
+import shutil
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 
-from . import results
+from . import results, stopping
 from .adjustments import current
 from .deadlines import LatePolicy, describe_lateness, load as load_deadlines
 from .files import write_atomically
@@ -99,9 +105,10 @@ def write_summary_page(folder, unit, student, policy=None):
     return write_atomically(folder / "summary.html", summary_page(unit, student, policy))
 
 
-def render_feedback(report, work_dir=None, root=None, api=None, students=None):
+def render_feedback(report, work_dir=None, root=None, api=None, students=None, ahead=None):
     """Write the pages of every student of ``report`` (or of ``students``), then save the report
-    (already adjusted: ``adjustments``).
+    (already adjusted: ``adjustments``). ``ahead`` (``PagesAhead``) holds graded notebooks already
+    rendered during the run: they are moved into place instead of rendered again.
 
     A graded notebook nbgrader cannot render becomes a problem of its student, in ``report`` (so
     ``report.failures`` names them) and in ``grades/<unit>.json``; a later run that renders it
@@ -109,8 +116,9 @@ def render_feedback(report, work_dir=None, root=None, api=None, students=None):
     """
     work_dir, root = course_root(work_dir), course_root(root)
     work_dir = Path(work_dir).resolve()
-    api = api or make_api(root=root, work_dir=work_dir,
-                          release_dir=work_dir / ".autograder" / "release")
+    rendered_ahead = ahead.outcomes() if ahead is not None else {}
+    if api is None and any(student.student_id not in rendered_ahead for student in report.students):
+        api = make_api(root=root, work_dir=work_dir, release_dir=work_dir / ".autograder" / "release")
     policy = load_deadlines(work_dir).policy
     written = []
     for student in report.students:
@@ -118,14 +126,100 @@ def render_feedback(report, work_dir=None, root=None, api=None, students=None):
             continue
         folder = work_dir / "feedback" / student.student_id / report.unit
         student.problems = [problem for problem in student.problems if problem != RENDER_FAILED]
-        if (work_dir / "autograded" / student.student_id / report.unit).is_dir():
-            with quiet_nbgrader():
-                outcome = api.generate_feedback(report.unit, student.student_id, force=True)
-            if not outcome.get("success"):
+        if student.student_id in rendered_ahead:
+            outcome = rendered_ahead[student.student_id]
+            if outcome:
+                with stopping.deferred():  # the folder is replaced whole, as nbgrader does
+                    ahead.move_into(folder, student.student_id)
+            elif outcome is False:
                 student.problems.append(RENDER_FAILED)
+        elif _render_notebook_page(api, report.unit, student.student_id, work_dir) is False:
+            student.problems.append(RENDER_FAILED)
         written.append(write_summary_page(folder, report.unit, student, policy))
     results.save(report, work_dir)
     return written
+
+
+def _render_notebook_page(api, unit, student, work_dir):
+    """Render ``student``'s graded notebook with nbgrader's ``generate_feedback`` (replacing their
+    feedback folder); whether it could, or None without a graded notebook."""
+    if not (Path(work_dir) / "autograded" / student / unit).is_dir():
+        return None
+    with quiet_nbgrader():
+        return bool(api.generate_feedback(unit, student, force=True).get("success"))
+
+
+class PagesAhead:
+    """Graded notebooks rendered while the rest of the class is graded, by a process of their own.
+
+    ``render(student)`` is called once the student's grades are in the gradebook; the page is
+    rendered as ``generate_feedback`` renders it then, into a folder of this object's, and reaches
+    ``feedback/`` only when ``render_feedback`` moves it there, after the run's results are saved:
+    a stopped run changes no feedback page. A renderer killed by the OS costs nothing: the pages it
+    did not return are rendered at the end, as they were before.
+    """
+
+    def __init__(self, unit, work_dir, root, log_path=None):
+        self.unit, self.work_dir, self.root = unit, str(Path(work_dir).resolve()), str(root)
+        self.folder = Path(tempfile.mkdtemp(prefix="autograder-pages-"))
+        self._pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+            initializer=stopping.prepare_worker, initargs=(str(log_path) if log_path else None,))
+        self._futures = {}
+
+    def render(self, student):
+        try:
+            self._futures[student] = self._pool.submit(
+                _render_ahead, self.unit, student, self.work_dir, self.root, str(self.folder))
+        except BrokenProcessPool:
+            pass  # rendered at the end
+
+    def outcomes(self):
+        """``{student: True (rendered), False (nbgrader could not), None (nothing to render)}``
+        for every page rendered ahead; waits for those still being rendered."""
+        found = {}
+        for student, future in self._futures.items():
+            try:
+                found[student] = future.result()
+            except BrokenProcessPool:
+                continue
+        return found
+
+    def move_into(self, folder, student):
+        staged = self.folder / student / self.unit
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(staged, folder)
+
+    def close(self):
+        """End the renderer (at once, with whatever it was doing) and remove its pages."""
+        processes = list((self._pool._processes or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        stopping.end_workers(processes)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+@functools.lru_cache(maxsize=None)
+def _staging_api(work_dir, root, folder):
+    """The course's nbgrader API, its feedback folder ``folder``; without the summary-page stage
+    (``render_feedback`` writes the summary with the run's own results, which are not saved yet)."""
+    api = make_api(root=root, work_dir=work_dir, release_dir=Path(work_dir) / ".autograder" / "release")
+    api.coursedir.feedback_directory = folder
+    api.config.GenerateFeedback.preprocessors = [
+        stage for stage in api.config.GenerateFeedback.preprocessors
+        if stage != "autograder.preprocessors.WriteSummaryPage"]
+    return api
+
+
+def _render_ahead(unit, student, work_dir, root, folder):
+    """In the renderer: ``student``'s notebook page into ``folder/<student>/<unit>/``."""
+    return _render_notebook_page(_staging_api(work_dir, root, folder), unit, student, work_dir)
 
 
 def write_feedback(unit, work_dir=None, root=None, api=None):

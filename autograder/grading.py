@@ -34,6 +34,7 @@ from . import results
 from . import sandbox
 from .adjustments import adjust
 from .deadlines import load as load_deadlines
+from .feedback import PagesAhead, render_feedback
 from . import stopping
 from .course import get_unit
 from .intake import take_in
@@ -264,7 +265,7 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
     run = results.new_run(unit, work_dir)
     log_path = results.runs_folder(unit, work_dir) / f"{run}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with _warnings_to(log_path):
+    with _warnings_to(log_path), contextlib.ExitStack() as rendering:
         api = stopping.Checked(make_api(root=root, work_dir=work_dir,
                                         release_dir=work_dir / ".autograder" / "release",
                                         cell_timeout=cell_timeout, sandboxed=sandboxed))
@@ -281,6 +282,10 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
         bar = tqdm(total=len(todo), desc=f"grading {unit}", unit="submission", disable=not progress)
         # The workers' temporary files, removed here even when a worker is killed or the run stopped.
         scratch = Path(tempfile.mkdtemp(prefix="autograder-run-"))
+        # Each graded notebook's page is rendered as soon as its grades are in (while the others
+        # are graded); the pages reach feedback/ once the run's results are saved.
+        ahead = (rendering.enter_context(PagesAhead(unit, work_dir, root, log_path))
+                 if feedback and todo else None)
         try:
             if todo:
                 kit = grading_task.make_kit(unit, root, scratch / "kit", cell_timeout, sandboxed)
@@ -288,6 +293,8 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
                 def record(result):  # in this process only: the gradebook has one writer
                     grading_task.record(result, unit, work_dir, api)
                     graded[result.result.student_id] = result.result
+                    if ahead is not None:
+                        ahead.render(result.result.student_id)
 
                 if client:
                     killed = _grade_on_cluster(unit, todo, kit, work_dir, graded_from, bar, record,
@@ -322,13 +329,12 @@ def _grade(unit, submissions, work_dir, root, progress, cell_timeout, feedback, 
                 _forget_earlier_grading(unit, work_dir,
                                         [student for student in intake.problems if student in problems])
             if feedback:
-                from .feedback import render_feedback
                 # A page that cannot be rendered becomes a problem of its student
                 # (report.failures), saved in grades/<unit>.json by render_feedback; the run's own
                 # copy follows it.
                 started = time.perf_counter()
                 render_feedback(report, work_dir=work_dir, root=root, api=api,
-                                students=set(graded) if partial else None)
+                                students=set(graded) if partial else None, ahead=ahead)
                 report.feedback_seconds = time.perf_counter() - started  # for the benchmark
                 with stopping.deferred():
                     results.save(report, work_dir, run=run)
