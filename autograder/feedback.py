@@ -10,6 +10,7 @@ import html
 import multiprocessing
 import shutil
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -166,6 +167,7 @@ class PagesAhead:
             max_workers=1, mp_context=multiprocessing.get_context("spawn"),
             initializer=stopping.prepare_worker, initargs=(str(log_path) if log_path else None,))
         self._futures = {}
+        self.seconds = 0.0  # spent rendering them (``outcomes``), for the benchmark
 
     def render(self, student):
         try:
@@ -177,12 +179,13 @@ class PagesAhead:
     def outcomes(self):
         """``{student: True (rendered), False (nbgrader could not), None (nothing to render)}``
         for every page rendered ahead; waits for those still being rendered."""
-        found = {}
+        found, self.seconds = {}, 0.0
         for student, future in self._futures.items():
             try:
-                found[student] = future.result()
+                found[student], seconds = future.result()
             except BrokenProcessPool:
                 continue
+            self.seconds += seconds
         return found
 
     def move_into(self, folder, student):
@@ -218,8 +221,11 @@ def _staging_api(work_dir, root, folder):
 
 
 def _render_ahead(unit, student, work_dir, root, folder):
-    """In the renderer: ``student``'s notebook page into ``folder/<student>/<unit>/``."""
-    return _render_notebook_page(_staging_api(work_dir, root, folder), unit, student, work_dir)
+    """In the renderer: ``student``'s notebook page into ``folder/<student>/<unit>/``; with the
+    seconds it took."""
+    started = time.perf_counter()
+    outcome = _render_notebook_page(_staging_api(work_dir, root, folder), unit, student, work_dir)
+    return outcome, time.perf_counter() - started
 
 
 def write_feedback(unit, work_dir=None, root=None, api=None):

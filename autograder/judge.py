@@ -34,6 +34,7 @@ import numpy as np
 
 from . import course_folder
 from . import sandbox
+from . import warm_kernel
 from .hidden_tests import GradingError, compare
 from .judge_child import flatten
 from .probes import PROBES
@@ -66,14 +67,19 @@ class _Leaf:
         return self.judge_description
 
 
+def _resource_limits(limits):
+    """``{name of a resource limit: value}`` for the child: its CPU time, address space and file
+    size, and no core dump."""
+    return {"RLIMIT_CPU": limits.cpu_seconds, "RLIMIT_AS": limits.memory_bytes,
+            "RLIMIT_FSIZE": limits.file_bytes, "RLIMIT_CORE": 0}
+
+
 def _limit(limits, cgroup=None):
     def apply():
         if cgroup is not None:
             (cgroup / "cgroup.procs").write_text(str(os.getpid()))
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for name, value in _resource_limits(limits).items():
+            resource.setrlimit(getattr(resource, name), (value, value))
     return apply
 
 
@@ -91,24 +97,39 @@ def _copy_submission(submission, destination):
     return ""
 
 
-# Where the submission's copy sits inside the judge's sandbox (a tmpfs of its own).
-SANDBOX_FOLDER = "/submission"
+# Where the submission's copy sits inside the judge's sandbox (a tmpfs of its own), warm or cold.
+SANDBOX_FOLDER = warm_kernel.JUDGE_FOLDER
+ENVIRONMENT = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
 
 
-def _command(seeds, scratch, sandboxed, limits):
-    """The child's command line (``judge_child.main``): in its own sandbox, or (``--no-sandbox``)
-    bare in ``scratch``."""
-    environment = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                   "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+def _arguments(seeds, folder, sandboxed, limits):
+    """``judge_child.main``'s arguments."""
     probes = [str(part) for name, seed in seeds.items() for part in (name, seed)]
-    folder = SANDBOX_FOLDER if sandboxed else str(scratch)
-    command = [sys.executable, "-I", "-m", "autograder.judge_child", folder,
-               str(limits.cpu_seconds), str(limits.wall_seconds)] + ["--sandboxed"] * sandboxed + probes
-    if not sandboxed:
-        return command, {**environment, "PATH": "/usr/bin:/bin", "HOME": str(scratch),
-                         "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
-    return sandbox.wrap(command, copy_from=scratch, workdir=SANDBOX_FOLDER,
-                        environment=environment), None
+    return [folder, str(limits.cpu_seconds), str(limits.wall_seconds)] + \
+        ["--sandboxed"] * sandboxed + probes
+
+
+def _start_child(seeds, scratch, sandboxed, limits, result_file, cgroup):
+    """The child, writing to ``result_file``: forked from this process's kernel server when it
+    runs one (a grading worker: ``autograder.warm_kernel``), else in a sandbox of its own, or
+    (``--no-sandbox``) bare in ``scratch``."""
+    server = warm_kernel.running() if sandboxed else None
+    if server is not None:
+        return server.start_judge(_arguments(seeds, SANDBOX_FOLDER, True, limits),
+                                  sandbox.sandboxed_environment(ENVIRONMENT),
+                                  _resource_limits(limits), scratch, result_file, cgroup)
+    command = [sys.executable, "-I", "-m", "autograder.judge_child",
+               *_arguments(seeds, SANDBOX_FOLDER if sandboxed else str(scratch), sandboxed, limits)]
+    if sandboxed:
+        command, environment = sandbox.wrap(command, copy_from=scratch, workdir=SANDBOX_FOLDER,
+                                            environment=ENVIRONMENT), None
+    else:
+        environment = {**ENVIRONMENT, "PATH": "/usr/bin:/bin", "HOME": str(scratch),
+                       "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.Popen(command, cwd=scratch, env=environment, stdin=subprocess.DEVNULL,
+                            stdout=result_file, stderr=subprocess.DEVNULL,
+                            preexec_fn=_limit(limits, cgroup), start_new_session=True)
 
 
 def _records(output):
@@ -197,10 +218,11 @@ def judge(names, submission, seed=None, limits=Limits(), sandboxed=True, referen
     ``submission``, the function at index ``i`` on the seed ``seed + i``, compared with the
     reference ``nnlib`` in ``reference_dir`` (default: the chosen course's).
 
-    One child process, in a sandbox of its own (``autograder.sandbox``) unless ``sandboxed`` is
-    False, imports numpy and the probes once and forks a process per function, each with the
-    limits of ``limits`` (``judge_child``); so a function that crashes, hangs or exhausts its
-    memory fails alone.
+    One child process, in a sandbox of its own (``autograder.sandbox``; in a grading worker forked
+    from its warm kernel server, ``autograder.warm_kernel``) unless ``sandboxed`` is False, imports
+    numpy and the probes once and forks a process per function, each with the limits of
+    ``limits`` (``judge_child``); so a function that crashes, hangs or exhausts its memory fails
+    alone.
     """
     seed = secrets.randbits(63) if seed is None else seed
     if sandboxed:
@@ -214,19 +236,18 @@ def judge(names, submission, seed=None, limits=Limits(), sandboxed=True, referen
         if problem:
             return {name: Verdict(name, False, problem) for name in names}
         result_path = private / "result"
-        command, environment = _command(seeds, scratch, sandboxed, limits)
         with open(result_path, "wb") as result_file, sandbox.process_group(limits.processes) as cgroup:
-            child = subprocess.Popen(command, cwd=scratch, env=environment,
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=result_file, stderr=subprocess.DEVNULL,
-                                     preexec_fn=_limit(limits, cgroup), start_new_session=True)
+            child = _start_child(seeds, scratch, sandboxed, limits, result_file, cgroup)
             try:  # each function has its own wall clock in the child; this is the backstop
                 child.wait(timeout=limits.wall_seconds * len(names) + STARTUP_SECONDS)
             except subprocess.TimeoutExpired:
                 pass
             finally:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(child.pid, signal.SIGKILL)  # the sandbox's PID namespace with it
+                if isinstance(child, warm_kernel.WarmProcess):
+                    child.kill()  # PID 1 of its namespace: all it started with it
+                else:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(child.pid, signal.SIGKILL)  # the sandbox's PID namespace with it
                 child.wait()
         records = _records(result_path.read_bytes())
     return {name: _verdict(name, seeds[name], records.get(name), limits) for name in names}

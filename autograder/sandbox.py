@@ -134,13 +134,8 @@ def wrap(command, *, copy_from=None, workdir, read_only=None, environment=None,
     arguments += ["--size", str(SCRATCH_BYTES), "--tmpfs", str(workdir)]
     for host_path, inside in (read_only or {}).items():
         arguments += ["--ro-bind", str(host_path), str(inside)]
-    variables = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp",
-                 "LANG": "C.UTF-8", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib",
-                 "PYTHONDONTWRITEBYTECODE": "1"}
-    variables.update({name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ})
-    variables.update(environment or {})
-    for name, value in variables.items():
-        arguments += ["--setenv", name, str(value)]
+    for name, value in sandboxed_environment(environment).items():
+        arguments += ["--setenv", name, value]
     arguments += ["--chdir", str(workdir)]
     if copy_from is not None:
         arguments += ["--ro-bind", str(copy_from), SUBMISSION_VIEW]
@@ -150,6 +145,17 @@ def wrap(command, *, copy_from=None, workdir, read_only=None, environment=None,
     # mounted on it (the copy, /tmp, /dev/shm) stay writable, each with its own size.
     arguments += ["--remount-ro", "/", "--", "/bin/sh", "-c", SETUP, "sandbox"]
     return arguments + [str(part) for part in command]
+
+
+def sandboxed_environment(environment=None):
+    """The variables a sandboxed process sees: a few of its own, the host's
+    ``PASSED_ENVIRONMENT``, and ``environment``."""
+    variables = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp",
+                 "LANG": "C.UTF-8", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib",
+                 "PYTHONDONTWRITEBYTECODE": "1"}
+    variables.update({name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ})
+    variables.update(environment or {})
+    return {name: str(value) for name, value in variables.items()}
 
 
 @functools.lru_cache(maxsize=None)

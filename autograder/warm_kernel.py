@@ -23,8 +23,12 @@ instead of bubblewrap's ``--disable-userns`` it sets that user namespace's limit
 namespaces to 0 itself before it imports anything. It is not dumpable, so no process of its uid
 can read its memory through ``/proc`` or ``ptrace``.
 
-The worker talks to a kernel as to a process (``WarmKernel``: ``pid``, ``poll``, ``wait``,
-``send_signal``, ``kill``), so jupyter_client manages it as it manages a cold one.
+The judge's child (``autograder.judge_child``) is forked the same way, with the same isolation,
+on a copy of the submission's ``nnlib/`` and under the judge's limits: numpy and the probes are
+imported already, and its PID 1 reaps whatever its probes leave, as bubblewrap's does.
+
+The worker talks to a kernel or a judge as to a process (``WarmProcess``: ``pid``, ``poll``,
+``wait``, ``send_signal``, ``kill``), so jupyter_client manages a kernel as it manages a cold one.
 """
 import array
 import contextlib
@@ -32,6 +36,7 @@ import ctypes
 import io
 import json
 import os
+import resource
 import signal
 import socket
 import struct
@@ -45,6 +50,7 @@ from pathlib import Path
 from . import sandbox, stopping
 
 KERNEL_FOLDER = "/home/student/work"  # the kernel's working folder, inside its sandbox
+JUDGE_FOLDER = "/home/student/judged"  # the judge's copy of the submission's nnlib/, inside
 CONNECTION_FOLDER = "/home/kernel"  # its connection file, read-only
 CONNECTION_FILE = f"{CONNECTION_FOLDER}/connection.json"
 START_SECONDS = 60
@@ -110,26 +116,37 @@ def _warm_up():
     import matplotlib_inline.backend_inline  # noqa: F401
     import numpy  # noqa: F401
 
+    from . import judge_child, probes  # noqa: F401 - the judge's
+
     if threading.active_count() != 1:  # fork copies only the calling thread
         raise RuntimeError(f"the kernel server must not run threads: {threading.enumerate()}")
 
 
 def _receive(control):
-    """One request (a JSON line) and the socket that came with it, or ``(None, None)`` at EOF."""
+    """One request (a JSON line), the socket that came with it and, for a judge, the file its
+    results go to (a descriptor); ``(None, None, None)`` at EOF."""
     descriptors = array.array("i")
-    data, ancillary, _, _ = control.recvmsg(65536, socket.CMSG_SPACE(descriptors.itemsize))
+    data, ancillary, _, _ = control.recvmsg(65536, socket.CMSG_SPACE(2 * descriptors.itemsize))
     if not data:
-        return None, None
+        return None, None, None
     for level, kind, payload in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             descriptors.frombytes(payload[:len(payload) - len(payload) % descriptors.itemsize])
-    if len(descriptors) != 1:
-        raise RuntimeError("a kernel request comes with exactly one socket")
-    return json.loads(data), socket.socket(fileno=descriptors[0])
+    request = json.loads(data)
+    expected = 2 if request.get("kind") == "judge" else 1
+    if len(descriptors) != expected:
+        raise RuntimeError(f"a {request.get('kind', 'kernel')} request comes with {expected} "
+                           "descriptors")
+    results = descriptors[1] if expected == 2 else None
+    return request, socket.socket(fileno=descriptors[0]), results
+
+
+_started_in = os.getcwd()  # on the path of ``python -m``: not a judge's
 
 
 def serve(control_fd):
-    """The server's loop: a kernel for each request, until the worker closes the control socket."""
+    """The server's loop: a kernel (or a judge) for each request, until the worker closes the
+    control socket."""
     _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable")
     _no_nested_user_namespaces()
     _warm_up()
@@ -137,21 +154,24 @@ def serve(control_fd):
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished kernels' monitors are reaped at once
     control.sendall(b"ready\n")
     while True:
-        request, job = _receive(control)
+        request, job, results = _receive(control)
         if request is None:
             return
         if os.fork() == 0:
             code = 70
             try:
                 control.close()
-                code = _monitor(job, request)
+                code = _monitor(job, request, results)
             finally:
                 os._exit(code)
         job.close()
+        if results is not None:
+            os.close(results)
 
 
-def _monitor(job, request):
-    """In the server's child: new namespaces, the kernel as their PID 1, its exit status sent."""
+def _monitor(job, request, results):
+    """In the server's child: new namespaces, the kernel (or the judge) as their PID 1, its exit
+    status sent."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS),
            "unshare")
@@ -159,11 +179,14 @@ def _monitor(job, request):
     if kernel == 0:
         code = 70
         try:
-            code = _kernel(job, request)
+            code = _judge(job, request, results) if results is not None else _kernel(job, request)
         except BaseException as error:  # noqa: BLE001 - said on stderr, the kernel never starts
-            print(f"autograder: the warm kernel could not start: {error!r}", file=sys.stderr)
+            print(f"autograder: the warm {request.get('kind', 'kernel')} could not start: "
+                  f"{error!r}", file=sys.stderr)
         finally:
             os._exit(code)
+    if results is not None:
+        os.close(results)
     job.sendall(json.dumps({"kernel": kernel}).encode() + b"\n")
     _, status = os.waitpid(kernel, 0)
     with contextlib.suppress(OSError):
@@ -198,18 +221,20 @@ def _fresh_tmpfs(target, options):
     os.rmdir(staging)
 
 
-def _private_world(request):
-    """The kernel's own file system view: fresh tmpfs and /proc over everything writable."""
+def _private_world(folder, connection=None):
+    """A kernel's or a judge's own file system view: fresh tmpfs and /proc over everything
+    writable; its working ``folder`` (and a kernel's ``connection`` file, read-only) in /home."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     tmpfs = MS_NOSUID | MS_NODEV
     _mount("tmpfs", "/dev/shm", "tmpfs", tmpfs, f"size={sandbox.TMP_BYTES},mode=1777")
     _fresh_tmpfs("/tmp", f"size={sandbox.TMP_BYTES},mode=1777")
     # /home: read-only, holding the connection file and the working folder (a tmpfs of its own).
     _fresh_tmpfs("/home", "size=1m,mode=0755")
-    os.makedirs(KERNEL_FOLDER)
-    os.makedirs(CONNECTION_FOLDER)
-    Path(CONNECTION_FILE).write_text(request["connection"])
-    _mount("tmpfs", KERNEL_FOLDER, "tmpfs", tmpfs, f"size={sandbox.SCRATCH_BYTES},mode=0755")
+    os.makedirs(folder)
+    if connection is not None:
+        os.makedirs(CONNECTION_FOLDER)
+        Path(CONNECTION_FILE).write_text(connection)
+    _mount("tmpfs", folder, "tmpfs", tmpfs, f"size={sandbox.SCRATCH_BYTES},mode=0755")
     _mount(None, "/home", None, MS_REMOUNT | MS_BIND | MS_RDONLY | tmpfs)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     for folder in ("sys", "sysrq-trigger", "irq", "bus"):  # read-only, as bubblewrap shows them
@@ -233,22 +258,28 @@ def _drop_privileges():
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
 
 
-def _kernel(job, request):
-    """The kernel, PID 1 of its namespaces: its world, the submission, no privileges, ipykernel."""
-    _private_world(request)
+def _enter(job, folder, connection=None, keep=()):
+    """PID 1 of fresh namespaces: its own world, every descriptor closed but ``job`` and ``keep``,
+    no privileges; then the submission's files from ``job`` into ``folder``, its working folder."""
+    _private_world(folder, connection)
     _check(_libc.sethostname(b"sandbox", 7), "hostname")
-    keep = job.fileno()
-    os.closerange(3, keep)
-    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    kept = sorted({job.fileno(), *keep})
+    for low, high in zip([2, *kept], [*kept, os.sysconf("SC_OPEN_MAX")]):
+        os.closerange(low + 1, high)
     _drop_privileges()  # before reading a single byte of the submission
     size = int(_read_line(job))
     # Python before 3.11.4 (Debian 12's 3.11.2) has no extraction filters: the archive is the
     # worker's, of plain files, and this process can reach nothing outside its sandbox anyway.
     safely = {"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}
     with tarfile.open(fileobj=io.BytesIO(_read_exactly(job, size))) as archive:
-        archive.extractall(KERNEL_FOLDER, **safely)
+        archive.extractall(folder, **safely)
     job.close()  # the student's code must not speak for the monitor
-    os.chdir(KERNEL_FOLDER)
+    os.chdir(folder)
+
+
+def _kernel(job, request):
+    """The kernel, PID 1 of its namespaces: its world, the submission, no privileges, ipykernel."""
+    _enter(job, KERNEL_FOLDER, request["connection"])
     from .limited_kernel import apply_limits
 
     apply_limits()
@@ -263,6 +294,44 @@ def _kernel(job, request):
     except SystemExit as end:
         return end.code if isinstance(end.code, int) else 1
     return 0
+
+
+def _judge(job, request, results):
+    """The judge's child, forked by a PID 1 that stays to reap what its probes leave (as
+    bubblewrap's does for a cold judge); its results go to the descriptor ``results``."""
+    _enter(job, JUDGE_FOLDER, keep=[results])
+    null = os.open("/dev/null", os.O_RDWR)
+    for target, source in ((0, null), (1, results), (2, null)):
+        os.dup2(source, target)
+    os.close(null)
+    os.close(results)
+    for name, value in request["limits"].items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+    os.environ.clear()
+    os.environ.update(request["environment"])
+    judge = os.fork()
+    if judge == 0:
+        try:
+            _run_judge_child(request["arguments"])
+        finally:
+            os._exit(70)
+    while True:
+        pid, status = os.wait()
+        if pid == judge:
+            return os.waitstatus_to_exitcode(status)
+
+
+def _run_judge_child(arguments):
+    """``python -I -m autograder.judge_child ARGUMENTS``, as far as a forked process can: the
+    server's working folder off the path, the judge's matplotlib backend."""
+    sys.path[:] = [entry for entry in sys.path if entry not in ("", _started_in)]
+    sys.argv = ["autograder.judge_child", *arguments]
+    import matplotlib.pyplot
+
+    matplotlib.pyplot.switch_backend(os.environ.get("MPLBACKEND", "agg"))
+    from . import judge_child
+
+    judge_child.main()
 
 
 def _read_line(job):
@@ -281,8 +350,8 @@ class KernelServerUnavailable(RuntimeError):
     """The kernel server cannot run here; the message says why (grading uses cold kernels)."""
 
 
-class WarmKernel:
-    """A kernel forked by the server, handled like a ``subprocess.Popen``."""
+class WarmProcess:
+    """A kernel or a judge forked by the server, handled like a ``subprocess.Popen``."""
 
     stdin = stdout = stderr = None  # its output goes to the server's (the worker's log)
 
@@ -315,7 +384,7 @@ class WarmKernel:
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.poll() is None:
             if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired("warm kernel", timeout)
+                raise subprocess.TimeoutExpired("warm process", timeout)
             time.sleep(0.01)
         self._job.close()
         return self.returncode
@@ -339,7 +408,9 @@ class KernelServer:
         worker_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command = sandbox.wrap([sys.executable, "-m", "autograder.warm_kernel",
                                 str(server_end.fileno())],
-                               workdir=KERNEL_FOLDER, keep_capabilities=True)
+                               workdir=KERNEL_FOLDER, keep_capabilities=True,
+                               # a cold judge's hash seed, fixed at start (its kernels' too)
+                               environment={"PYTHONHASHSEED": "0"})
         self.process = subprocess.Popen(command, pass_fds=[server_end.fileno()],
                                         stdin=subprocess.DEVNULL, start_new_session=False)
         server_end.close()
@@ -362,11 +433,22 @@ class KernelServer:
     def start(self, connection, folder, process_group=None):
         """A kernel with the connection file text ``connection``, working on a copy of the host
         ``folder``; joins the cgroup ``process_group`` before any of the student's code runs."""
-        worker_end, kernel_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        request = json.dumps({"connection": connection}).encode()
-        self.control.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                          array.array("i", [kernel_end.fileno()]))])
-        kernel_end.close()
+        return self._fork({"kind": "kernel", "connection": connection}, folder, process_group)
+
+    def start_judge(self, arguments, environment, limits, folder, results, process_group=None):
+        """The judge's child (``autograder.judge_child ARGUMENTS``) with only ``environment``, the
+        resource ``limits`` (``{"RLIMIT_CPU": seconds, ...}``) and a copy of the host ``folder``
+        in ``JUDGE_FOLDER``, writing to the open file ``results``; joins ``process_group`` first."""
+        request = {"kind": "judge", "arguments": arguments, "environment": environment,
+                   "limits": limits}
+        return self._fork(request, folder, process_group, results.fileno())
+
+    def _fork(self, request, folder, process_group, results=None):
+        worker_end, forked_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        descriptors = [forked_end.fileno()] + ([results] if results is not None else [])
+        self.control.sendmsg([json.dumps(request).encode()],
+                             [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", descriptors))])
+        forked_end.close()
         worker_end.settimeout(START_SECONDS)
         inside = json.loads(_read_line(worker_end))["kernel"]
         pid = self._host_pid(inside)
@@ -375,7 +457,7 @@ class KernelServer:
         archive = _archive(folder)
         worker_end.sendall(f"{len(archive)}\n".encode() + archive)
         worker_end.settimeout(None)
-        return WarmKernel(pid, worker_end)
+        return WarmProcess(pid, worker_end)
 
     def _host_pid(self, inside):
         """The host's PID of the kernel the server knows as ``inside`` (its ``NSpid`` line)."""
@@ -414,6 +496,13 @@ def _archive(folder):
 _server = None
 _server_lock = threading.Lock()
 _unavailable = ""
+
+
+def running():
+    """This process's kernel server if it runs one now (the judge forks from it when it does: a
+    grading worker), else None."""
+    with _server_lock:
+        return _server if _server is not None and _server.alive() else None
 
 
 def server():

@@ -68,8 +68,8 @@ def machine_cpu_seconds():
 
 
 def print_breakdown(report):
-    """Each stage's seconds (summed over the submissions, in the workers; feedback in the grading
-    process) and its share of their total."""
+    """Each stage's seconds (summed over the submissions, in the workers; feedback in its
+    renderer process and the grading process) and its share of their total."""
     totals = dict.fromkeys(STAGES, 0.0)
     for student in report.students:
         for stage, spent in getattr(student, "timings", {}).items():

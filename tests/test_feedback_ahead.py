@@ -17,7 +17,7 @@ from nbgrader.api import Gradebook
 
 from autograder.build import build_unit
 from autograder.deadlines import DEADLINES_FILE, write_timestamp
-from autograder.feedback import RENDER_FAILED, PagesAhead, write_feedback
+from autograder.feedback import PagesAhead, write_feedback
 from autograder.grading import grade
 from autograder.settings import COURSE_ID
 from simulated_class import make_submission

@@ -3,16 +3,23 @@
 Each cheating submission pairs the cheat with a wrong sigmoid_derivative (it returns sigmoid(z)):
 if the cheat worked, the judge would pass it. The dangerous ones (fork bomb, 10 GB allocation,
 endless import) must be contained by the limits and leave nothing running.
+
+Every test runs twice: with a cold judge (a fresh interpreter in a sandbox of its own, as outside
+a grading worker) and with a warm one (forked from the process's kernel server, as in a grading
+worker: ``autograder.warm_kernel``).
 """
 import hashlib
 import os
 import shutil
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
+from autograder import warm_kernel
 from autograder.judge import Limits, judge_function
+from autograder.stopping import descendants
 from simulated_class import rewrite_region
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,6 +29,29 @@ NAME = "nnlib.functional.sigmoid_derivative"
 FAST = Limits(cpu_seconds=4, wall_seconds=8)
 WRONG = ("functional", "sigmoid_derivative", "return sigmoid(z)")
 pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture(autouse=True, params=["cold", "warm"])
+def judged(request, monkeypatch):
+    """The judge's child, cold or warm; for a warm one, the kernel server it is forked from."""
+    if request.param == "cold":
+        monkeypatch.setattr(warm_kernel, "running", lambda: None)
+        return None
+    try:
+        return warm_kernel.server()
+    except warm_kernel.KernelServerUnavailable as error:
+        pytest.fail(f"the sandbox works here, so the kernel server must: {error}")  # a bug
+
+
+def left_running(server, before, seconds=2.0):
+    """The processes below a warm judge's kernel server that were not there ``before`` it judged,
+    once its monitor had a moment to exit."""
+    deadline = time.monotonic() + seconds
+    while True:
+        new = set(descendants(server.process.pid)) - before
+        if not new or time.monotonic() > deadline:
+            return sorted(new)
+        time.sleep(0.05)
 
 
 def submission(tmp_path, at_import="", body=None, wrong=True):
@@ -143,13 +173,16 @@ def test_the_reference_and_other_students_are_out_of_reach(tmp_path):
     ("import numpy\nhuge = numpy.ones(10 * 1024 ** 3 // 8)", "MemoryError"),
     ("while True:\n    pass", ""),
 ], ids=["fork_bomb", "ten_gigabytes", "endless_import"])
-def test_resource_abuse_is_contained(tmp_path, cheat, phrase):
+def test_resource_abuse_is_contained(tmp_path, cheat, phrase, judged):
     seed = int.from_bytes(os.urandom(7), "big")  # names this test's children among any others
+    before = set(descendants(judged.process.pid)) if judged is not None else set()
     verdict = judge_function(NAME, submission(tmp_path, cheat, wrong=False), seed=seed, limits=FAST)
     assert not verdict.passed and phrase in verdict.message
     leftover = [line for line in os.popen("ps -eo args").read().splitlines()
                 if "autograder.judge_child" in line and f" {NAME} {seed}" in line]
     assert leftover == []
+    if judged is not None:
+        assert left_running(judged, before) == []
 
 
 def test_each_function_is_judged_on_its_own(tmp_path):

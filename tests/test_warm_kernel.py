@@ -7,6 +7,7 @@ next; no kernel holds a capability, can make a user namespace, or can see the se
 import json
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import nbformat
@@ -268,3 +269,73 @@ def test_a_submission_finds_nothing_the_one_graded_before_it_left(tmp_path):
     scores = {student.student_id: student.score for student in report.students}
     assert scores["alice"] == max(student.max_score for student in report.students)
     assert scores["bob"] == 0
+
+
+# ---------------------------------------------------------------- the judge's child, warm
+
+JUDGED = "nnlib.functional.sigmoid_derivative"
+RIGHT_ANSWER = "s = sigmoid(z)\nreturn s * (1 - s)"
+
+
+def judged_submission(folder, checks):
+    """A submission whose judged function answers right only if ``checks`` (code setting
+    ``ok``) finds what it looks for: the verdict tells what the judge's child saw."""
+    from test_judge import submission
+
+    body = f"import ctypes, os, socket\nok = True\n{textwrap.dedent(checks)}\n" \
+           f"if not ok:\n    return sigmoid(z)\n{RIGHT_ANSWER}"
+    return submission(folder, body=body, wrong=False)
+
+
+def test_a_judge_is_forked_warm_alone_and_without_privileges(tmp_path, server, monkeypatch):
+    from autograder.judge import Limits, judge_function
+
+    folder = judged_submission(tmp_path, f"""
+        status = open("/proc/self/status").read()
+        ok = ok and b"autograder.warm_kernel" in open("/proc/1/cmdline", "rb").read()  # warm
+        ok = ok and all(line.split()[1] == "0000000000000000" for line in status.splitlines()
+                        if line.startswith("Cap"))
+        ok = ok and "NoNewPrivs:\\t1" in status
+        libc = ctypes.CDLL(None, use_errno=True)
+        ok = ok and libc.unshare(0x10000000) != 0 and libc.unshare(0x00020000) != 0
+        ok = ok and socket.gethostname() == "sandbox"
+        ok = ok and not any(os.path.exists(path) for path in {COURSE!r})
+        ok = ok and os.environ.get("MPLBACKEND") == "Agg" and os.environ.get("HOME") == "/tmp"
+    """)
+    limits = Limits(cpu_seconds=4, wall_seconds=8)
+    assert judge_function(JUDGED, folder, limits=limits).passed
+    monkeypatch.setattr(warm_kernel, "running", lambda: None)  # the control: a cold judge
+    assert not judge_function(JUDGED, folder, limits=limits).passed
+
+
+def test_nothing_one_judge_leaves_reaches_the_next(tmp_path, server):
+    from autograder.judge import Limits, judge_function
+
+    before = set(descendants(server.process.pid))
+    limits = Limits(cpu_seconds=4, wall_seconds=8)
+    alice = judged_submission(tmp_path / "alice", """
+        for folder in ["/tmp", "/dev/shm", "."]:
+            open(os.path.join(folder, "left-by-alice"), "w").close()
+        ok = all(os.path.exists(os.path.join(folder, "left-by-alice"))
+                 for folder in ["/tmp", "/dev/shm", "."])
+        if os.fork() == 0:  # a daemon, out of the probe's session
+            os.setsid()
+            import time
+            time.sleep(60)
+            os._exit(0)
+        libc = ctypes.CDLL(None, use_errno=True)
+        ok = ok and libc.shmget(0x5EED, 4096, 0o1666) >= 0  # IPC_CREAT | 0666
+    """)
+    assert judge_function(JUDGED, alice, limits=limits).passed  # the traps were laid
+    bob = judged_submission(tmp_path / "bob", """
+        libc = ctypes.CDLL(None, use_errno=True)
+        ok = not any(os.path.exists(os.path.join(folder, "left-by-alice"))
+                     for folder in ["/tmp", "/dev/shm", "."])
+        ok = ok and libc.shmget(0x5EED, 0, 0) < 0
+        ok = ok and len([pid for pid in os.listdir("/proc") if pid.isdigit()]) == 3
+    """)  # PID 1 (the reaper), the judge, this probe
+    assert judge_function(JUDGED, bob, limits=limits).passed
+    deadline = time.monotonic() + 2.0
+    while set(descendants(server.process.pid)) - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(descendants(server.process.pid)) - before == set()  # nothing of theirs on the host
