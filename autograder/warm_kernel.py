@@ -105,15 +105,17 @@ def _no_nested_user_namespaces():
 
 def _warm_up():
     """The imports every graded notebook's kernel does, and nothing that would start a thread or
-    draw (numpy's random state is made on first use, so each kernel gets its own)."""
+    draw (numpy's random state is made on first use, so each kernel gets its own). Not the inline
+    backend itself: it hooks into IPython's display when it is imported, which only a kernel's
+    shell can do (imported here, plt.show() would show nothing); what it draws with is imported."""
     if not os.environ.get("MPLBACKEND"):  # as ipykernel sets it, before matplotlib reads it
         os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     import ipykernel.debugger  # noqa: F401 - debugpy, a tenth of a second
     import ipykernel.ipkernel  # noqa: F401
     import ipykernel.kernelapp  # noqa: F401
     import IPython.core.completer  # noqa: F401
+    import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.pyplot  # noqa: F401
-    import matplotlib_inline.backend_inline  # noqa: F401
     import numpy  # noqa: F401
 
     from . import judge_child, probes  # noqa: F401 - the judge's

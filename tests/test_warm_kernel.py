@@ -24,14 +24,21 @@ COURSE = [str(REPO / "nnlib"), str(REPO / "solutions"), str(REPO / ".git")]  # o
 pytestmark = pytest.mark.sandbox
 
 
-def run_cells(folder, *sources, timeout=60):
+def execute(folder, *sources, timeout=60):
     """Run each source as a cell of a notebook in a grading kernel working on a copy of
-    ``folder``; the text each cell printed."""
+    ``folder``; the notebook, with its outputs."""
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(textwrap.dedent(source))
                                                for source in sources])
     NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                    kernel_manager_class=SandboxedKernelManager,
                    resources={"metadata": {"path": str(folder)}}).execute()
+    return notebook
+
+
+def run_cells(folder, *sources, timeout=60):
+    """Run each source as a cell of a notebook in a grading kernel working on a copy of
+    ``folder``; the text each cell printed."""
+    notebook = execute(folder, *sources, timeout=timeout)
     return ["".join(output.get("text", "") for output in cell.outputs) + "".join(
         f"{output.get('ename')}: {output.get('evalue')}" for output in cell.outputs
         if output.output_type == "error") for cell in notebook.cells]
@@ -186,6 +193,36 @@ def test_the_server_holds_no_capability_outside_its_sandbox_and_cannot_be_read(s
         with pytest.raises(PermissionError):
             Path(f"/proc/{pid}/environ").read_bytes()
     assert sandbox.problem() == ""
+
+
+PLOTS = "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()"
+
+
+def shown(notebook):
+    """The kinds of data each figure (or other display) of the notebook's first cell came as."""
+    return [sorted(output.get("data", {})) for output in notebook.cells[0].outputs
+            if output.output_type == "display_data"]
+
+
+@pytest.fixture
+def inline_figures(monkeypatch):
+    """Kernels on matplotlib's inline backend, as an instructor's grading run has them (the tests
+    otherwise pass on ``MPLBACKEND=Agg``), from a server started for them."""
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    for server in [warm_kernel.running()]:
+        if server is not None:
+            server.close()
+    yield warm_kernel.server()
+    monkeypatch.undo()
+    warm_kernel.server().close()  # the next test's server has the tests' environment again
+
+
+def test_a_warm_kernel_shows_a_figure_as_a_cold_one_does(tmp_path, inline_figures, monkeypatch):
+    """The inline backend hooks into IPython when it is imported, so the server must leave that
+    import to the kernel: else plt.show() shows nothing, or only "<Figure ...>"."""
+    assert shown(execute(tmp_path, PLOTS)) == [["image/png", "text/plain"]]
+    monkeypatch.setenv("AUTOGRADER_WARM_KERNELS", "0")
+    assert shown(execute(tmp_path, PLOTS)) == [["image/png", "text/plain"]]  # the control
 
 
 def test_turned_off_kernels_start_cold(tmp_path, monkeypatch):
