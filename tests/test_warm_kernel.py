@@ -376,3 +376,53 @@ def test_nothing_one_judge_leaves_reaches_the_next(tmp_path, server):
     while set(descendants(server.process.pid)) - before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert set(descendants(server.process.pid)) - before == set()  # nothing of theirs on the host
+
+
+# ---------------------------------------------------------------- the grading kernel's client
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_the_client_is_ready_when_the_kernel_is_without_waiting_out_silence(tmp_path, monkeypatch,
+                                                                          warm):
+    """jupyter_client's client ends its wait for a new kernel by reading IOPub until nothing came
+    for 0.2 s; the grading kernel's client stops at the kernel's idle status for its request, so
+    none of its reads ends by waiting out a silence, and the first cell's outputs are all its own."""
+    import asyncio
+    from queue import Empty
+
+    from autograder.grading_kernel import GradingKernelClient
+
+    if not warm:
+        monkeypatch.setenv("AUTOGRADER_WARM_KERNELS", "0")
+    silences = []
+
+    async def start_and_run():
+        manager = SandboxedKernelManager(kernel_name="python3")
+        await manager.start_kernel(cwd=str(tmp_path))
+        client = manager.client()
+        assert isinstance(client, GradingKernelClient)
+        client.start_channels()
+        get_msg = client.iopub_channel.get_msg
+
+        async def watched(timeout=None):
+            try:
+                return await get_msg(timeout=timeout)
+            except Empty:
+                if timeout:
+                    silences.append(timeout)
+                raise
+
+        client.iopub_channel.get_msg = watched
+        try:
+            await client.wait_for_ready(timeout=60)
+            outputs = []
+            reply = await client.execute_interactive("print(6 * 7)", timeout=60,
+                                                     output_hook=outputs.append)
+            assert reply["content"]["status"] == "ok"
+            assert [message["content"]["text"] for message in outputs
+                    if message["msg_type"] == "stream"] == ["42\n"]
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+
+    asyncio.run(start_and_run())
+    assert silences == []
