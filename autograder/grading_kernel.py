@@ -35,7 +35,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, DottedObjectName, Type
 
 from . import sandbox, warm_kernel
-from .limited_kernel import PROCESSES
+from .limited_kernel import ENVIRONMENT as KERNEL_ENVIRONMENT, OPTIONS as KERNEL_OPTIONS, PROCESSES
 
 
 SOCKETS = "/tmp/kernel"  # the kernel's sockets, <SOCKETS>-<port>, inside its sandbox
@@ -137,14 +137,14 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments=None):
         connection = CONNECTION_VIEW if self.sandboxed else self.connection_file
         command = [sys.executable, "-m", "autograder.limited_kernel", "-f", connection,
-                   *(extra_arguments or [])]
+                   *KERNEL_OPTIONS, *(extra_arguments or [])]
         if not self.sandboxed:
             return command
         if self._process_group is None:
             self._process_group = sandbox.create_process_group(PROCESSES)
         return sandbox.joining(self._process_group, sandbox.wrap(
             command, copy_from=self._copy_from, workdir=self._copy_from,
-            read_only={self.connection_file: CONNECTION_VIEW}))
+            read_only={self.connection_file: CONNECTION_VIEW}, environment=KERNEL_ENVIRONMENT))
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         if not self.sandboxed:

@@ -10,6 +10,11 @@ import sys
 
 MEMORY_BYTES = int(os.environ.get("AUTOGRADER_KERNEL_MEMORY", 6 * 1024 ** 3))
 PROCESSES = 256
+# Quiet in the run's log: ipykernel prints a banner (Ctrl-C, how to connect) unless it knows its
+# parent (its parent is gone with its sandbox anyway: PID 1, as ipykernel calls it, is never
+# polled), and debugpy warns about frozen modules once per interpreter.
+OPTIONS = ["--IPKernelApp.parent_handle=1"]
+ENVIRONMENT = {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
 def apply_limits():

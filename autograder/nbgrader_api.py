@@ -4,12 +4,20 @@ import functools
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
 from .settings import course_config
+
+
+# nbgrader's gradebook links each new submission to its student and assignment before adding it
+# to the session, which SQLAlchemy 2 warns about (three warnings for every submission graded, in
+# the run's log); nbgrader adds it right after, and the grades are read back whole.
+warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w*> not in session",
+                        module=r"nbgrader\.")
 
 
 class NbGraderFailed(RuntimeError):

@@ -48,6 +48,7 @@ import time
 from pathlib import Path
 
 from . import sandbox, stopping
+from .limited_kernel import ENVIRONMENT as KERNEL_ENVIRONMENT, OPTIONS as KERNEL_OPTIONS
 
 KERNEL_FOLDER = "/home/student/work"  # the kernel's working folder, inside its sandbox
 JUDGE_FOLDER = "/home/student/judged"  # the judge's copy of the submission's nnlib/, inside
@@ -292,7 +293,7 @@ def _kernel(job, request):
     from ipykernel import kernelapp
 
     try:
-        kernelapp.launch_new_instance(argv=["-f", CONNECTION_FILE])
+        kernelapp.launch_new_instance(argv=["-f", CONNECTION_FILE, *KERNEL_OPTIONS])
     except SystemExit as end:
         return end.code if isinstance(end.code, int) else 1
     return 0
@@ -412,7 +413,7 @@ class KernelServer:
                                 str(server_end.fileno())],
                                workdir=KERNEL_FOLDER, keep_capabilities=True,
                                # a cold judge's hash seed, fixed at start (its kernels' too)
-                               environment={"PYTHONHASHSEED": "0"})
+                               environment={"PYTHONHASHSEED": "0", **KERNEL_ENVIRONMENT})
         self.process = subprocess.Popen(command, pass_fds=[server_end.fileno()],
                                         stdin=subprocess.DEVNULL, start_new_session=False)
         server_end.close()
