@@ -32,7 +32,7 @@ from queue import Empty
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, DottedObjectName, Type
+from traitlets import Bool, Type
 
 from . import sandbox, warm_kernel
 from .limited_kernel import ENVIRONMENT as KERNEL_ENVIRONMENT, OPTIONS as KERNEL_OPTIONS, PROCESSES
@@ -116,7 +116,6 @@ class GradingKernelClient(AsyncKernelClient):
 class SandboxedKernelManager(AsyncKernelManager):
 
     sandboxed = Bool(True, help="Start the kernel in its own sandbox (bubblewrap)").tag(config=True)
-    client_class = DottedObjectName("autograder.grading_kernel.GradingKernelClient")
     client_factory = Type(GradingKernelClient, klass=AsyncKernelClient)
 
     _private_folder = None

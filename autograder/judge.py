@@ -20,7 +20,6 @@ A test cell scores only if its hidden test passed in the kernel AND the judge ag
 import contextlib
 import io
 import os
-import resource
 import secrets
 import shutil
 import signal
@@ -78,8 +77,7 @@ def _limit(limits, cgroup=None):
     def apply():
         if cgroup is not None:
             (cgroup / "cgroup.procs").write_text(str(os.getpid()))
-        for name, value in _resource_limits(limits).items():
-            resource.setrlimit(getattr(resource, name), (value, value))
+        warm_kernel.apply_resource_limits(_resource_limits(limits))
     return apply
 
 

@@ -308,8 +308,7 @@ def _judge(job, request, results):
         os.dup2(source, target)
     os.close(null)
     os.close(results)
-    for name, value in request["limits"].items():
-        resource.setrlimit(getattr(resource, name), (value, value))
+    apply_resource_limits(request["limits"])
     os.environ.clear()
     os.environ.update(request["environment"])
     judge = os.fork()
@@ -322,6 +321,12 @@ def _judge(job, request, results):
         pid, status = os.wait()
         if pid == judge:
             return os.waitstatus_to_exitcode(status)
+
+
+def apply_resource_limits(limits):
+    """Set each of ``limits`` (``{"RLIMIT_CPU": seconds, ...}``), soft and hard, in this process."""
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, name), (value, value))
 
 
 def _run_judge_child(arguments):

@@ -7,7 +7,6 @@ next; no kernel holds a capability, can make a user namespace, or can see the se
 import json
 import os
 import textwrap
-import time
 from pathlib import Path
 
 import nbformat
@@ -209,9 +208,9 @@ def inline_figures(monkeypatch):
     """Kernels on matplotlib's inline backend, as an instructor's grading run has them (the tests
     otherwise pass on ``MPLBACKEND=Agg``), from a server started for them."""
     monkeypatch.delenv("MPLBACKEND", raising=False)
-    for server in [warm_kernel.running()]:
-        if server is not None:
-            server.close()
+    server = warm_kernel.running()
+    if server is not None:
+        server.close()
     yield warm_kernel.server()
     monkeypatch.undo()
     warm_kernel.server().close()  # the next test's server has the tests' environment again
@@ -347,6 +346,7 @@ def test_a_judge_is_forked_warm_alone_and_without_privileges(tmp_path, server, m
 
 def test_nothing_one_judge_leaves_reaches_the_next(tmp_path, server):
     from autograder.judge import Limits, judge_function
+    from test_judge import left_running
 
     before = set(descendants(server.process.pid))
     limits = Limits(cpu_seconds=4, wall_seconds=8)
@@ -372,10 +372,7 @@ def test_nothing_one_judge_leaves_reaches_the_next(tmp_path, server):
         ok = ok and len([pid for pid in os.listdir("/proc") if pid.isdigit()]) == 3
     """)  # PID 1 (the reaper), the judge, this probe
     assert judge_function(JUDGED, bob, limits=limits).passed
-    deadline = time.monotonic() + 2.0
-    while set(descendants(server.process.pid)) - before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert set(descendants(server.process.pid)) - before == set()  # nothing of theirs on the host
+    assert left_running(server, before) == []  # nothing of theirs on the host
 
 
 # ---------------------------------------------------------------- the grading kernel's client
